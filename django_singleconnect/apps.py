@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SingleConnectConfig(AppConfig):
+    name = "django_singleconnect"
+    verbose_name = _("Single Connect")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+        from django.core.checks import Tags, register
+
+        from . import checks, state
+
+        register(checks.check_settings, Tags.security)
+        register(checks.check_middleware, Tags.security)
+        user_logged_in.connect(
+            state.on_user_logged_in, dispatch_uid="django_singleconnect.on_user_logged_in"
+        )

@@ -1,0 +1,207 @@
+"""
+System checks for the settings. Ids are never reused: a retired check keeps its number.
+
+They read settings.py only (no database), so they run anywhere ``manage.py check`` does.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
+from django.utils.module_loading import import_string
+
+from .conf import OPTIONS, REQUIRED
+from .validators import hostname_problem
+
+ID = "django_singleconnect.{}"
+MIDDLEWARE = "django_singleconnect.middleware.SingleConnectMiddleware"
+SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+AUTH_MIDDLEWARE = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+
+def _value(name: str) -> Any:
+    option = OPTIONS[name]
+    return getattr(settings, option.setting, option.default)
+
+
+def _is_int(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _is_str_dict(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and isinstance(item, str) for key, item in value.items()
+    )
+
+
+def _is_str_sequence(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_callable_path(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        return callable(import_string(value))
+    except ImportError:
+        return False
+
+
+# Each type rule: setting, test, check id, what the value must be.
+TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
+    ("SCHEME", lambda v: v in ("https", "http"), "E007", '"https" or "http"'),
+    (
+        "TIMEOUT",
+        lambda v: _is_number(v)
+        or (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_number(x) for x in v)),
+        "E008",
+        "a (connect, read) pair of positive seconds, e.g. (3.05, 10)",
+    ),
+    ("VERIFY", lambda v: isinstance(v, (bool, str)), "E009", "True, False or a CA bundle path"),
+    (
+        "CLIENT_CERT",
+        lambda v: v is None
+        or isinstance(v, str)
+        or (isinstance(v, (list, tuple)) and len(v) == 2 and _is_str_sequence(v)),
+        "E010",
+        "None, a path, or a (certificate, key) pair of paths",
+    ),
+    ("PROXIES", lambda v: v is None or _is_str_dict(v), "E011", "None or a dict of str to str"),
+    ("EXTRA_HEADERS", _is_str_dict, "E012", "a dict of str to str"),
+    ("COOKIES", _is_str_dict, "E013", "a dict of str to str"),
+    ("ENFORCE", lambda v: v in ("decorated", "all"), "E014", '"decorated" or "all"'),
+    ("EXEMPT_URLS", _is_str_sequence, "E015", "a list of URL names or paths"),
+    ("OTP_INACTIVE_POLICY", lambda v: v in ("allow", "deny"), "E016", '"allow" or "deny"'),
+    ("TOKEN_DIGITS", lambda v: _is_int(v, 4) and v <= 12, "E017", "an int from 4 to 12"),
+    ("MAX_ATTEMPTS", lambda v: _is_int(v, 1), "E018", "an int of 1 or more"),
+    ("LOCKOUT_SECONDS", lambda v: _is_int(v, 1), "E019", "an int of 1 or more"),
+    ("RESEND_COOLDOWN", lambda v: _is_int(v, 0), "E020", "an int of 0 or more"),
+    ("MAX_CHALLENGES_PER_HOUR", lambda v: _is_int(v, 1), "E021", "an int of 1 or more"),
+    ("PENDING_TIMEOUT", lambda v: _is_int(v, 1), "E022", "an int of 1 or more"),
+    (
+        "USERNAME",
+        _is_callable_path,
+        "E023",
+        "None or the dotted path of a callable taking a user",
+    ),
+    (
+        "TRUSTED_PROXIES",
+        lambda v: _is_str_sequence(v) and all(_is_network(item) for item in v),
+        "E024",
+        'a list of IP addresses or networks, e.g. ["10.0.0.0/8"]',
+    ),
+    ("CACHE", lambda v: isinstance(v, str) and v in settings.CACHES, "E025", "a CACHES alias"),
+    ("BASE_PATH", lambda v: isinstance(v, str) and v.startswith("/"), "E026", 'a path like "/x/y"'),
+)
+
+HOSTNAME_IDS = {"scheme": "E003", "path": "E004", "port": "E005", "invalid": "E006"}
+
+
+def check_settings(**kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+
+    for name, check_id in (("HOSTNAME", "E001"), ("APPLICATION_NAME", "E002")):
+        value = _value(name)
+        if value is REQUIRED or not isinstance(value, str) or not value:
+            errors.append(
+                Error(
+                    f"SINGLECONNECT_{name} must be set to a non-empty string.",
+                    hint=f"Add SINGLECONNECT_{name} to your settings; staff can override it "
+                    "in the admin under Single Connect settings.",
+                    id=ID.format(check_id),
+                )
+            )
+    hostname = _value("HOSTNAME")
+    if isinstance(hostname, str) and hostname:
+        problem = hostname_problem(hostname)
+        if problem is not None:
+            errors.append(
+                Error(
+                    f"SINGLECONNECT_HOSTNAME {hostname!r} is not a host or host:port.",
+                    hint="Give the host name alone, e.g. 'sc.example.com' or "
+                    "'sc.example.com:8443'; the scheme is SINGLECONNECT_SCHEME and the "
+                    "path SINGLECONNECT_BASE_PATH.",
+                    id=ID.format(HOSTNAME_IDS[problem]),
+                )
+            )
+
+    for name, test, check_id, expected in TYPE_RULES:
+        value = _value(name)
+        if not test(value):
+            errors.append(
+                Error(
+                    f"SINGLECONNECT_{name} is {value!r}.",
+                    hint=f"Set SINGLECONNECT_{name} to {expected}, or remove it for the default.",
+                    id=ID.format(check_id),
+                )
+            )
+
+    if _value("SCHEME") == "http":
+        errors.append(
+            Warning(
+                "SINGLECONNECT_SCHEME is 'http': codes and cookies cross the network in clear.",
+                hint="Use 'https' anywhere but against the local simulator.",
+                id=ID.format("W001"),
+            )
+        )
+    if _value("VERIFY") is False:
+        errors.append(
+            Warning(
+                "SINGLECONNECT_VERIFY is False: anyone between this site and Single Connect "
+                "can answer in its name.",
+                hint="Set SINGLECONNECT_VERIFY to the path of your CA bundle instead.",
+                id=ID.format("W002"),
+            )
+        )
+    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
+        errors.append(
+            Warning(
+                "Signed-cookie sessions cannot be revoked: a copied cookie stays verified "
+                "after a logout.",
+                hint="Use a server-side SESSION_ENGINE (database, cache or cached_db).",
+                id=ID.format("W004"),
+            )
+        )
+    return errors
+
+
+def check_middleware(**kwargs: Any) -> list[CheckMessage]:
+    middleware = list(settings.MIDDLEWARE)
+    if MIDDLEWARE not in middleware:
+        return [
+            Warning(
+                "SingleConnectMiddleware is not in MIDDLEWARE: the Django admin, and every "
+                "view when SINGLECONNECT_ENFORCE is 'all', skip the second factor.",
+                hint=f"Add {MIDDLEWARE!r} to MIDDLEWARE after {AUTH_MIDDLEWARE!r}.",
+                id=ID.format("W003"),
+            )
+        ]
+    position = middleware.index(MIDDLEWARE)
+    for required in (SESSION_MIDDLEWARE, AUTH_MIDDLEWARE):
+        if required not in middleware[:position]:
+            return [
+                Error(
+                    f"SingleConnectMiddleware must come after {required}.",
+                    hint=f"Move {MIDDLEWARE!r} below {required!r} in MIDDLEWARE.",
+                    id=ID.format("E027"),
+                )
+            ]
+    return []

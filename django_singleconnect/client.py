@@ -1,0 +1,272 @@
+"""
+A small client for Single Connect's two OTP calls.
+
+Everything that is not one of the documented answers is an error: the caller treats it
+as "nobody is verified". Calls that may have reached the server are never retried.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import logging
+import threading
+import time
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from . import __version__
+from .conf import Settings, get_config
+from .exceptions import (
+    SingleConnectError,
+    SingleConnectTimeout,
+    SingleConnectTLSError,
+    SingleConnectUnexpectedResponse,
+    SingleConnectUnreachable,
+)
+
+logger = logging.getLogger("django_singleconnect")
+
+#: No answer of Single Connect's is longer than a Tomcat error page; stop reading well past it.
+MAX_RESPONSE_BYTES = 64 * 1024
+POOL_MAXSIZE = 32
+
+_sessions: dict[tuple[Any, ...], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
+    """Never keep a cookie that Single Connect sets: one session serves every user."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    # Trust comes from Django settings only: no REQUESTS_CA_BUNDLE, no *_PROXY, no .netrc.
+    session.trust_env = False
+    session.cookies.set_policy(_RefuseAllCookies())
+    session.headers["User-Agent"] = f"django-singleconnect/{__version__}"
+    # A connection that could not be opened never carried the request, so one more try is
+    # safe. Anything that may have reached the server (read errors, statuses) is not retried.
+    retry = Retry(
+        total=1,
+        connect=1,
+        read=0,
+        redirect=0,
+        status=0,
+        other=0,
+        raise_on_redirect=False,
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def _pooled_session(key: tuple[Any, ...]) -> requests.Session:
+    session = _sessions.get(key)
+    if session is None:
+        with _sessions_lock:
+            session = _sessions.setdefault(key, _new_session())
+    return session
+
+
+def close_sessions() -> None:
+    """Close every pooled connection (tests, and code that forks after first use)."""
+    with _sessions_lock:
+        for session in _sessions.values():
+            session.close()
+        _sessions.clear()
+
+
+def _looks_like_html(response: requests.Response, body: bytes) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    if "html" in content_type or "xml" in content_type:
+        return True
+    return body.lstrip()[:1] == b"<"
+
+
+class SingleConnectClient:
+    """
+    Talks to Single Connect's OTP API.
+
+    Built with no arguments from the effective configuration (settings.py and the admin);
+    keyword arguments override single values, e.g. ``SingleConnectClient(timeout=(1, 2))``.
+    """
+
+    def __init__(self, config: Settings | None = None, **overrides: Any) -> None:
+        config = config or get_config()
+
+        def pick(name: str) -> Any:
+            key = name.lower()
+            return overrides.pop(key) if key in overrides else getattr(config, name)
+
+        self.hostname: str = pick("HOSTNAME")
+        self.application_name: str = pick("APPLICATION_NAME")
+        self.scheme: str = pick("SCHEME")
+        self.base_path: str = "/" + str(pick("BASE_PATH")).strip("/")
+        self.timeout: tuple[float, float] = pick("TIMEOUT")
+        self.verify: bool | str = pick("VERIFY")
+        self.client_cert: str | tuple[str, str] | None = pick("CLIENT_CERT")
+        self.proxies: dict[str, str] = dict(pick("PROXIES") or {})
+        self.extra_headers: dict[str, str] = dict(pick("EXTRA_HEADERS") or {})
+        self.cookies: dict[str, str] = dict(pick("COOKIES") or {})
+        if overrides:
+            raise TypeError(f"Unknown option(s): {', '.join(sorted(overrides))}")
+        if not self.hostname or not self.application_name:
+            raise SingleConnectError(
+                "SINGLECONNECT_HOSTNAME and SINGLECONNECT_APPLICATION_NAME must be set."
+            )
+        self._session = _pooled_session(
+            (
+                self.verify,
+                self.client_cert,
+                tuple(sorted(self.proxies.items())),
+            )
+        )
+
+    def url(self, endpoint: str) -> str:
+        return f"{self.scheme}://{self.hostname}{self.base_path}/{endpoint}"
+
+    def otp_status(self, username: str, end_user_ip: str) -> bool:
+        """
+        Ask whether OTP is active for ``username``; when it is, Single Connect issues a code.
+
+        Returns ``True`` (active, a code was sent) or ``False`` (OTP is not active).
+        """
+        response, body = self._post(
+            "otpstatus",
+            username,
+            {
+                "username": username,
+                "enduserip": end_user_ip,
+                "applicationname": self.application_name,
+            },
+        )
+        if response.status_code == 200:
+            answer = body.strip().lower()
+            if answer in (b"true", b"false"):
+                return answer == b"true"
+        raise self._unexpected("otpstatus", username, response, body)
+
+    def otp_valid(self, username: str, token: str) -> bool:
+        """Ask whether ``token`` is the code Single Connect issued to ``username``."""
+        response, body = self._post(
+            "otpvalid",
+            username,
+            {
+                "username": username,
+                "token": token,
+                "applicationname": self.application_name,
+            },
+        )
+        if response.status_code == 200 and not _looks_like_html(response, body):
+            return True
+        if response.status_code == 403:
+            return False
+        raise self._unexpected("otpvalid", username, response, body)
+
+    def _unexpected(
+        self, endpoint: str, username: str, response: requests.Response, body: bytes
+    ) -> SingleConnectUnexpectedResponse:
+        content_type = response.headers.get("Content-Type", "")
+        logger.warning(
+            "Single Connect %s for %r: unexpected answer, status %s, %s, %d bytes",
+            endpoint,
+            username,
+            response.status_code,
+            content_type or "no content type",
+            len(body),
+        )
+        return SingleConnectUnexpectedResponse(
+            f"{endpoint}: unexpected answer with status {response.status_code}",
+            status_code=response.status_code,
+        )
+
+    def _headers(self) -> dict[str, str]:
+        headers = dict(self.extra_headers)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        return headers
+
+    def _post(
+        self, endpoint: str, username: str, data: dict[str, str]
+    ) -> tuple[requests.Response, bytes]:
+        started = time.monotonic()
+        try:
+            response = self._session.post(
+                self.url(endpoint),
+                data=data,
+                headers=self._headers(),
+                timeout=self.timeout,
+                verify=self.verify,
+                cert=self.client_cert,
+                proxies=self.proxies,
+                allow_redirects=False,
+                stream=True,
+            )
+            body = self._read_body(response)
+        except SingleConnectUnexpectedResponse as exc:
+            logger.warning("Single Connect %s for %r: %s", endpoint, username, exc)
+            raise
+        except requests.exceptions.SSLError as exc:
+            raise self._failed(endpoint, username, started, SingleConnectTLSError, exc) from exc
+        except requests.exceptions.Timeout as exc:
+            raise self._failed(endpoint, username, started, SingleConnectTimeout, exc) from exc
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            raise self._failed(endpoint, username, started, SingleConnectUnreachable, exc) from exc
+        except requests.exceptions.RequestException as exc:
+            raise self._failed(endpoint, username, started, SingleConnectError, exc) from exc
+        logger.info(
+            "Single Connect %s for %r: status %s in %.0f ms",
+            endpoint,
+            username,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response, body
+
+    def _read_body(self, response: requests.Response) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=8192):
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                response.close()
+                raise SingleConnectUnexpectedResponse(
+                    f"answer longer than {MAX_RESPONSE_BYTES} bytes",
+                    status_code=response.status_code,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _failed(
+        self,
+        endpoint: str,
+        username: str,
+        started: float,
+        error_class: type[SingleConnectError],
+        exc: Exception,
+    ) -> SingleConnectError:
+        # The exception's own text can quote the URL but never the form fields or headers.
+        logger.warning(
+            "Single Connect %s for %r: %s (%s) after %.0f ms",
+            endpoint,
+            username,
+            error_class.cause,
+            type(exc).__name__,
+            (time.monotonic() - started) * 1000,
+        )
+        return error_class(f"{endpoint}: {error_class.cause} ({type(exc).__name__})")

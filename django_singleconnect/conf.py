@@ -1,0 +1,232 @@
+"""
+The effective configuration: settings.py, overridden by what staff saved in the admin.
+
+Every value is read at access time, so ``override_settings`` just works, and nothing is
+ever written into ``django.conf.settings``. The admin's values live in Django's cache
+(dropped when the row is saved) and are merged with settings.py on each read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+
+PREFIX = "SINGLECONNECT_"
+
+CACHE_KEY = "django_singleconnect:configuration:v1"
+# With a shared cache (Redis, Memcached) a save reaches every process at once, because the
+# save drops the key. A per-process cache (local memory) cannot be told, so its copy expires.
+CACHE_TIMEOUT = 60
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    default: Any
+    admin_field: str | None = None
+    secret: bool = False
+
+    @property
+    def setting(self) -> str:
+        return PREFIX + self.name
+
+
+OPTIONS: dict[str, Option] = {
+    option.name: option
+    for option in (
+        Option("HOSTNAME", REQUIRED, admin_field="hostname"),
+        Option("APPLICATION_NAME", REQUIRED, admin_field="application_name"),
+        Option("SCHEME", "https"),
+        Option("BASE_PATH", "/twofactorauth-ui/rest/tfa"),
+        Option("TIMEOUT", (3.05, 10)),
+        Option("VERIFY", True),
+        Option("CLIENT_CERT", None),
+        Option("PROXIES", None),
+        Option("EXTRA_HEADERS", {}, secret=True),
+        Option("COOKIES", {}, secret=True),
+        Option("ENFORCE", "decorated", admin_field="enforce"),
+        Option("EXEMPT_URLS", ()),
+        Option("OTP_INACTIVE_POLICY", "allow", admin_field="otp_inactive_policy"),
+        Option("TOKEN_DIGITS", 6),
+        Option("MAX_ATTEMPTS", 5, admin_field="max_attempts"),
+        Option("LOCKOUT_SECONDS", 900, admin_field="lockout_seconds"),
+        Option("RESEND_COOLDOWN", 60, admin_field="resend_cooldown"),
+        Option("MAX_CHALLENGES_PER_HOUR", 5),
+        Option("PENDING_TIMEOUT", 600),
+        Option("USERNAME", None),
+        Option("TRUSTED_PROXIES", ()),
+        Option("CACHE", "default"),
+    )
+}
+
+Source = Literal["admin", "settings", "default"]
+
+
+class Settings:
+    """
+    One typed property per setting.
+
+    ``Settings()`` reads settings.py alone (what the system checks inspect);
+    ``get_config()`` also applies the values saved in the admin.
+    """
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None) -> None:
+        self._overrides = dict(overrides or {})
+
+    def _lookup(self, name: str) -> tuple[Any, Source]:
+        if name in self._overrides:
+            return self._overrides[name], "admin"
+        option = OPTIONS[name]
+        value = getattr(settings, option.setting, REQUIRED)
+        if value is not REQUIRED:
+            return value, "settings"
+        return (None if option.default is REQUIRED else option.default), "default"
+
+    def _get(self, name: str) -> Any:
+        return self._lookup(name)[0]
+
+    def describe(self) -> Iterator[tuple[str, Any, Source]]:
+        """Each setting with its effective value and where that value comes from."""
+        for option in OPTIONS.values():
+            value, source = self._lookup(option.name)
+            yield option.setting, value, source
+
+    @property
+    def HOSTNAME(self) -> str:
+        return str(self._get("HOSTNAME") or "")
+
+    @property
+    def APPLICATION_NAME(self) -> str:
+        return str(self._get("APPLICATION_NAME") or "")
+
+    @property
+    def SCHEME(self) -> str:
+        return str(self._get("SCHEME"))
+
+    @property
+    def BASE_PATH(self) -> str:
+        return "/" + str(self._get("BASE_PATH")).strip("/")
+
+    @property
+    def TIMEOUT(self) -> tuple[float, float]:
+        value = self._get("TIMEOUT")
+        if isinstance(value, (int, float)):
+            return (float(value), float(value))
+        connect, read = value
+        return (float(connect), float(read))
+
+    @property
+    def VERIFY(self) -> bool | str:
+        value: bool | str = self._get("VERIFY")
+        return value
+
+    @property
+    def CLIENT_CERT(self) -> str | tuple[str, str] | None:
+        value = self._get("CLIENT_CERT")
+        if isinstance(value, (list, tuple)):
+            return (str(value[0]), str(value[1]))
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def PROXIES(self) -> dict[str, str]:
+        return dict(self._get("PROXIES") or {})
+
+    @property
+    def EXTRA_HEADERS(self) -> dict[str, str]:
+        return dict(self._get("EXTRA_HEADERS") or {})
+
+    @property
+    def COOKIES(self) -> dict[str, str]:
+        return dict(self._get("COOKIES") or {})
+
+    @property
+    def ENFORCE(self) -> str:
+        return str(self._get("ENFORCE"))
+
+    @property
+    def EXEMPT_URLS(self) -> tuple[str, ...]:
+        return tuple(self._get("EXEMPT_URLS") or ())
+
+    @property
+    def OTP_INACTIVE_POLICY(self) -> str:
+        return str(self._get("OTP_INACTIVE_POLICY"))
+
+    @property
+    def TOKEN_DIGITS(self) -> int:
+        return int(self._get("TOKEN_DIGITS"))
+
+    @property
+    def MAX_ATTEMPTS(self) -> int:
+        return int(self._get("MAX_ATTEMPTS"))
+
+    @property
+    def LOCKOUT_SECONDS(self) -> int:
+        return int(self._get("LOCKOUT_SECONDS"))
+
+    @property
+    def RESEND_COOLDOWN(self) -> int:
+        return int(self._get("RESEND_COOLDOWN"))
+
+    @property
+    def MAX_CHALLENGES_PER_HOUR(self) -> int:
+        return int(self._get("MAX_CHALLENGES_PER_HOUR"))
+
+    @property
+    def PENDING_TIMEOUT(self) -> int:
+        return int(self._get("PENDING_TIMEOUT"))
+
+    @property
+    def USERNAME(self) -> str | None:
+        value = self._get("USERNAME")
+        return None if value is None else str(value)
+
+    @property
+    def TRUSTED_PROXIES(self) -> tuple[str, ...]:
+        return tuple(self._get("TRUSTED_PROXIES") or ())
+
+    @property
+    def CACHE(self) -> str:
+        return str(self._get("CACHE"))
+
+
+def get_cache() -> BaseCache:
+    return caches[Settings().CACHE]
+
+
+def load_overrides() -> dict[str, Any]:
+    """The admin's values, from the cache when warm, else from the database."""
+    cache = get_cache()
+    overrides: dict[str, Any] | None = cache.get(CACHE_KEY)
+    if overrides is None:
+        from .models import SingleConnectConfiguration
+
+        overrides = SingleConnectConfiguration.stored_overrides()
+        cache.set(CACHE_KEY, overrides, CACHE_TIMEOUT)
+    return overrides
+
+
+async def aload_overrides() -> dict[str, Any]:
+    overrides: dict[str, Any] | None = await get_cache().aget(CACHE_KEY)
+    if overrides is None:
+        overrides = await sync_to_async(load_overrides)()
+    return overrides
+
+
+def forget_overrides() -> None:
+    get_cache().delete(CACHE_KEY)
+
+
+def get_config() -> Settings:
+    """The effective configuration for this moment (one cache read when warm)."""
+    return Settings(load_overrides())
+
+
+async def aget_config() -> Settings:
+    return Settings(await aload_overrides())

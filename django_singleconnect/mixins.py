@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+
+from .access import adenial, denial
+
+
+class SingleConnectRequiredMixin:
+    """
+    The class-based view form of ``singleconnect_required``; put it first among the bases.
+    Set ``login_url`` to send anonymous users somewhere other than ``LOGIN_URL``.
+    """
+
+    login_url: str | None = None
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "view_is_async", False):
+            return self._async_dispatch(request, *args, **kwargs)
+        refusal = denial(request, self.login_url)
+        if refusal is not None:
+            return refusal
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    async def _async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        refusal = await adenial(request, self.login_url)
+        if refusal is not None:
+            return refusal
+        return await super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_hostname
+
+
+class EnforceMode(models.TextChoices):
+    DECORATED = "decorated", _("Decorated views and the Django admin")
+    ALL = "all", _("Every view for signed-in users")
+
+
+class InactivePolicy(models.TextChoices):
+    ALLOW = "allow", _("Allow: users without OTP pass the step")
+    DENY = "deny", _("Deny: users without OTP cannot sign in")
+
+
+class SingleConnectConfiguration(models.Model):
+    """
+    The one row of values staff may edit in the admin. An empty field falls back to
+    settings.py; see ``conf.py`` for how the two are merged.
+    """
+
+    #: Model field -> setting name (without the SINGLECONNECT_ prefix).
+    FIELD_SETTINGS = {
+        "hostname": "HOSTNAME",
+        "application_name": "APPLICATION_NAME",
+        "enforce": "ENFORCE",
+        "otp_inactive_policy": "OTP_INACTIVE_POLICY",
+        "max_attempts": "MAX_ATTEMPTS",
+        "lockout_seconds": "LOCKOUT_SECONDS",
+        "resend_cooldown": "RESEND_COOLDOWN",
+    }
+
+    hostname = models.CharField(
+        _("host name"),
+        max_length=255,
+        blank=True,
+        validators=[validate_hostname],
+        help_text=_("host or host:port of Single Connect, without scheme or path."),
+    )
+    application_name = models.CharField(
+        _("application name"),
+        max_length=255,
+        blank=True,
+        help_text=_("The application name this site is registered under in Single Connect."),
+    )
+    enforce = models.CharField(
+        _("protected views"), max_length=16, blank=True, choices=EnforceMode.choices
+    )
+    otp_inactive_policy = models.CharField(
+        _("users without OTP"), max_length=16, blank=True, choices=InactivePolicy.choices
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        _("wrong codes before lockout"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+    )
+    lockout_seconds = models.PositiveIntegerField(
+        _("lockout (seconds)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    resend_cooldown = models.PositiveIntegerField(
+        _("wait before a new code (seconds)"), null=True, blank=True
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Single Connect settings")
+        verbose_name_plural = _("Single Connect settings")
+
+    def __str__(self) -> str:
+        return str(_("Single Connect settings"))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.pk = 1  # there is only ever one row
+        super().save(*args, **kwargs)
+        self._forget_cached()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        self._forget_cached()
+        return result
+
+    @staticmethod
+    def _forget_cached() -> None:
+        from .conf import forget_overrides
+
+        # Now, and again at commit: another process may read the old row in between.
+        forget_overrides()
+        transaction.on_commit(forget_overrides)
+
+    def overrides(self) -> dict[str, Any]:
+        """The values this row sets, keyed by setting name; empty fields are left out."""
+        values = {}
+        for field, name in self.FIELD_SETTINGS.items():
+            value = getattr(self, field)
+            if value not in (None, ""):
+                values[name] = value
+        return values
+
+    @classmethod
+    def stored_overrides(cls) -> dict[str, Any]:
+        row = cls.objects.filter(pk=1).first()
+        return row.overrides() if row is not None else {}
+
+
+class AttemptCounter(models.Model):
+    """Wrong codes for one Single Connect username, shared by every process and host."""
+
+    username = models.CharField(_("Single Connect username"), max_length=255, unique=True)
+    failures = models.PositiveIntegerField(_("wrong codes"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("failed code attempts")
+        verbose_name_plural = _("failed code attempts")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class VerificationEvent(models.Model):
+    """The audit log of the second-factor step."""
+
+    class Kind(models.TextChoices):
+        CHALLENGE_SENT = "challenge_sent", _("Code sent")
+        VERIFIED = "verified", _("Verified")
+        OTP_INACTIVE_ALLOWED = "otp_inactive_allowed", _("OTP not active: allowed")
+        OTP_INACTIVE_DENIED = "otp_inactive_denied", _("OTP not active: denied")
+        FAILED = "failed", _("Wrong code")
+        LOCKED_OUT = "locked_out", _("Locked out")
+        SERVICE_UNAVAILABLE = "service_unavailable", _("Single Connect unavailable")
+        EXPIRED = "expired", _("Step expired")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(_("Single Connect username"), max_length=255)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    event = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("verification event")
+        verbose_name_plural = _("verification events")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.username} {self.event}"

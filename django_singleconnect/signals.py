@@ -1,0 +1,22 @@
+"""
+Signals of the second-factor step. Every one is sent with ``request``, ``user`` and
+``username`` (the Single Connect username), plus:
+
+- ``challenge_sent``: a code was issued; ``resend`` tells whether the user asked again.
+- ``verification_succeeded``: ``method`` is ``"otp"`` or ``"otp_inactive"`` (OTP is not
+  active for the user and ``SINGLECONNECT_OTP_INACTIVE_POLICY`` is ``"allow"``).
+- ``verification_failed``: a wrong code; ``attempts_left`` before the lockout.
+- ``user_locked_out``: ``locked_until``, an aware datetime.
+- ``service_unavailable``: Single Connect gave no clear answer; ``error`` is the
+  :class:`~django_singleconnect.exceptions.SingleConnectError`.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+challenge_sent = Signal()
+verification_succeeded = Signal()
+verification_failed = Signal()
+user_locked_out = Signal()
+service_unavailable = Signal()

@@ -1,0 +1,117 @@
+"""
+The second-factor state kept in the session.
+
+The verified mark names the user and the session's authentication hash (which changes with
+the password), and it is dropped at every login, so it holds for one user in one login and
+nothing else. No code is ever stored.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypedDict
+
+from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+
+VERIFIED_KEY = "_singleconnect_verified"
+PENDING_KEY = "_singleconnect_pending"
+
+
+class Mark(TypedDict):
+    user: str
+    auth: str
+    at: float
+    method: str
+
+
+class Pending(TypedDict):
+    user: str
+    auth: str
+    started: float
+    #: When each code of this login was issued, the newest last (the past hour only).
+    challenges: list[float]
+    notice: str
+
+
+def _binding(user: Any, session_hash: Any) -> tuple[str, str]:
+    return str(user.pk), str(session_hash or "")
+
+
+def _holds(value: Any, user: Any, session_hash: Any) -> bool:
+    if not isinstance(value, dict) or user is None or not user.is_authenticated:
+        return False
+    user_pk, auth = _binding(user, session_hash)
+    return value.get("user") == user_pk and constant_time_compare(str(value.get("auth", "")), auth)
+
+
+def is_verified(request: HttpRequest) -> bool:
+    """Whether this request's user passed the second-factor step in this login."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return False
+    mark = session.get(VERIFIED_KEY)
+    if mark is None:
+        return False
+    return _holds(mark, getattr(request, "user", None), session.get(HASH_SESSION_KEY))
+
+
+async def ais_verified(request: HttpRequest) -> bool:
+    """``is_verified`` for async code, where the session and user must be loaded with await."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return False
+    mark = await session.aget(VERIFIED_KEY)
+    if mark is None:
+        return False
+    user = await request.auser()
+    return _holds(mark, user, await session.aget(HASH_SESSION_KEY))
+
+
+def start_pending(session: SessionBase, user: Any) -> Pending:
+    """A new login: drop any earlier mark and start the step's clock."""
+    session.pop(VERIFIED_KEY, None)
+    user_pk, auth = _binding(user, session.get(HASH_SESSION_KEY))
+    pending: Pending = {
+        "user": user_pk,
+        "auth": auth,
+        "started": time.time(),
+        "challenges": [],
+        "notice": "",
+    }
+    session[PENDING_KEY] = pending
+    return pending
+
+
+def get_pending(request: HttpRequest) -> Pending:
+    """
+    The step under way for this login. A session that reached here without a login the
+    app saw (installed mid-session, or the password changed since), starts one now.
+    """
+    session = request.session
+    pending = session.get(PENDING_KEY)
+    if not _holds(pending, request.user, session.get(HASH_SESSION_KEY)):
+        return start_pending(session, request.user)
+    return pending  # type: ignore[no-any-return]
+
+
+def save_pending(request: HttpRequest, pending: Pending) -> None:
+    request.session[PENDING_KEY] = pending
+
+
+def mark_verified(request: HttpRequest, method: str) -> None:
+    """Mark the session verified, under a new session key."""
+    session = request.session
+    session.cycle_key()
+    user_pk, auth = _binding(request.user, session.get(HASH_SESSION_KEY))
+    mark: Mark = {"user": user_pk, "auth": auth, "at": time.time(), "method": method}
+    session[VERIFIED_KEY] = mark
+    session.pop(PENDING_KEY, None)
+
+
+def on_user_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Every password login, the admin's included, starts a new second-factor step."""
+    if request is not None and hasattr(request, "session"):
+        start_pending(request.session, user)

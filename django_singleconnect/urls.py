@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "singleconnect"
+
+urlpatterns = [
+    path("verify/", views.verify, name="verify"),
+    path("resend/", views.resend, name="resend"),
+    path("logout/", views.logout, name="logout"),
+]

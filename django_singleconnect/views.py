@@ -1,0 +1,279 @@
+"""
+The code step: ``verify`` (GET shows the form and issues the code once per login, POST checks
+it), ``resend`` and ``logout``. Every path where Single Connect gives no clear answer ends
+on the 503 page, with nobody verified.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render, resolve_url
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import lockout, signals
+from .access import verify_url
+from .client import SingleConnectClient
+from .conf import Settings, get_config
+from .exceptions import SingleConnectError
+from .forms import TokenForm
+from .models import VerificationEvent
+from .network import client_ip
+from .state import Pending, get_pending, is_verified, mark_verified, save_pending
+
+Event = VerificationEvent.Kind
+HOUR = 3600
+
+
+def singleconnect_username(user: Any, config: Settings) -> str:
+    """The user's name in Single Connect: ``SINGLECONNECT_USERNAME``, else the username."""
+    if config.USERNAME:
+        return str(import_string(config.USERNAME)(user))
+    return str(user.get_username())
+
+
+def safe_next_url(request: HttpRequest) -> str:
+    """``next`` from the form or the query string when it stays on this site, else the default."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@dataclass
+class Step:
+    """One request's view of the login's second-factor step."""
+
+    request: HttpRequest
+    config: Settings
+    pending: Pending
+    username: str
+    next_url: str
+
+    @property
+    def limits(self) -> lockout.Limits:
+        return lockout.Limits(self.config.MAX_ATTEMPTS, self.config.LOCKOUT_SECONDS)
+
+    @property
+    def ip(self) -> str:
+        return client_ip(self.request, self.config.TRUSTED_PROXIES)
+
+    @property
+    def last_challenge(self) -> float | None:
+        return self.pending["challenges"][-1] if self.pending["challenges"] else None
+
+    def audit(self, event: str, detail: str = "") -> None:
+        VerificationEvent.objects.create(
+            user=self.request.user,
+            username=self.username,
+            ip_address=self.ip or None,
+            event=event,
+            detail=detail,
+        )
+
+    def send(self, signal: Any, **kwargs: Any) -> None:
+        signal.send(
+            sender=SingleConnectClient,
+            request=self.request,
+            user=self.request.user,
+            username=self.username,
+            **kwargs,
+        )
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HttpResponse:
+        context.update(next_url=self.next_url, username=self.username)
+        return render(self.request, f"django_singleconnect/{template}", context, status=status)
+
+
+def _begin(request: HttpRequest) -> Step | HttpResponse:
+    """What every code view does first; a response means: answer with it and stop."""
+    next_url = safe_next_url(request)
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(_login_url(next_url))
+    if is_verified(request):
+        return HttpResponseRedirect(next_url)
+    config = get_config()
+    step = Step(
+        request=request,
+        config=config,
+        pending=get_pending(request),
+        username=singleconnect_username(request.user, config),
+        next_url=next_url,
+    )
+    if time.time() - step.pending["started"] > config.PENDING_TIMEOUT:
+        step.audit(Event.EXPIRED)
+        auth_logout(request)
+        return step.render("expired.html", login_url=_login_url(next_url))
+    until = lockout.locked_until(step.username, step.limits)
+    if until is not None:
+        return _locked(step, until)
+    return step
+
+
+def _login_url(next_url: str) -> str:
+    return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
+
+
+def _locked(step: Step, until: Any) -> HttpResponse:
+    seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
+    response = step.render(
+        "locked.html", status=429, locked_until=until, minutes=math.ceil(seconds / 60)
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def _unavailable(step: Step, error: SingleConnectError) -> HttpResponse:
+    step.audit(Event.SERVICE_UNAVAILABLE, error.cause)
+    step.send(signals.service_unavailable, error=error)
+    response = step.render("unavailable.html", status=503, retry_url=verify_url(step.next_url))
+    response["Retry-After"] = "30"
+    return response
+
+
+def _verified(step: Step, method: str) -> HttpResponse:
+    mark_verified(step.request, method)
+    step.send(signals.verification_succeeded, method=method)
+    return HttpResponseRedirect(step.next_url)
+
+
+def _challenge(step: Step, *, resend: bool) -> HttpResponse | None:
+    """Ask Single Connect to issue a code; a response means the form is not shown."""
+    try:
+        active = SingleConnectClient(step.config).otp_status(step.username, step.ip)
+    except SingleConnectError as error:
+        return _unavailable(step, error)
+    if not active:
+        if step.config.OTP_INACTIVE_POLICY == "allow":
+            step.audit(Event.OTP_INACTIVE_ALLOWED)
+            return _verified(step, "otp_inactive")
+        step.audit(Event.OTP_INACTIVE_DENIED)
+        return step.render("denied.html", status=403)
+    now = time.time()
+    step.pending["challenges"] = [t for t in step.pending["challenges"] if now - t < HOUR] + [now]
+    save_pending(step.request, step.pending)
+    step.audit(Event.CHALLENGE_SENT, "resend" if resend else "")
+    step.send(signals.challenge_sent, resend=resend)
+    return None
+
+
+def _form_page(step: Step, form: TokenForm) -> HttpResponse:
+    notice = step.pending.get("notice", "")
+    if notice:
+        step.pending["notice"] = ""
+        save_pending(step.request, step.pending)
+    last = step.last_challenge or 0
+    return step.render(
+        "verify.html",
+        form=form,
+        notice=notice,
+        resend_in=max(0, math.ceil(last + step.config.RESEND_COOLDOWN - time.time())),
+        digits=step.config.TOKEN_DIGITS,
+    )
+
+
+@never_cache
+@sensitive_post_parameters("token")
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    step = _begin(request)
+    if isinstance(step, HttpResponse):
+        return step
+    if request.method == "GET":
+        if step.last_challenge is None:
+            refused = _challenge(step, resend=False)
+            if refused is not None:
+                return refused
+        return _form_page(step, TokenForm(digits=step.config.TOKEN_DIGITS, initial={"next": step.next_url}))
+
+    if step.last_challenge is None:
+        # No code was issued in this login yet: the GET issues one.
+        return HttpResponseRedirect(verify_url(step.next_url))
+    form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
+    if not form.is_valid():
+        return _form_page(step, form)
+
+    reservation = lockout.reserve(step.username, step.limits)
+    if not reservation.granted:
+        return _locked(step, reservation.locked_until)
+    try:
+        valid = SingleConnectClient(step.config).otp_valid(
+            step.username, form.cleaned_data["token"]
+        )
+    except SingleConnectError as error:
+        lockout.give_back(reservation, step.limits)
+        return _unavailable(step, error)
+    if valid:
+        lockout.reset(step.username)
+        step.audit(Event.VERIFIED)
+        return _verified(step, "otp")
+
+    started_lockout = lockout.record_wrong(reservation, step.limits)
+    step.audit(Event.FAILED)
+    step.send(signals.verification_failed, attempts_left=reservation.attempts_left)
+    if started_lockout is not None:
+        step.audit(Event.LOCKED_OUT)
+        step.send(signals.user_locked_out, locked_until=started_lockout)
+        return _locked(step, started_lockout)
+    if reservation.attempts_left == 0:
+        # Another request's wrong code started the lockout alongside this one.
+        return _locked(step, lockout.locked_until(step.username, step.limits) or timezone.now())
+    form.add_error("token", _wrong_code_message(reservation.attempts_left))
+    return _form_page(step, form)
+
+
+def _wrong_code_message(attempts_left: int) -> str:
+    return ngettext(
+        "That code is not right. %(count)d attempt left.",
+        "That code is not right. %(count)d attempts left.",
+        attempts_left,
+    ) % {"count": attempts_left}
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def resend(request: HttpRequest) -> HttpResponse:
+    step = _begin(request)
+    if isinstance(step, HttpResponse):
+        return step
+    last = step.last_challenge
+    now = time.time()
+    recent = [t for t in step.pending["challenges"] if now - t < HOUR]
+    if last is not None and now - last < step.config.RESEND_COOLDOWN:
+        step.pending["notice"] = "cooldown"
+    elif len(recent) >= step.config.MAX_CHALLENGES_PER_HOUR:
+        step.pending["notice"] = "too_many"
+    else:
+        refused = _challenge(step, resend=True)
+        if refused is not None:
+            return refused
+        step.pending["notice"] = "resent"
+    save_pending(request, step.pending)
+    return HttpResponseRedirect(verify_url(step.next_url))
+
+
+@never_cache
+@csrf_protect
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    """Leave the code step: sign out, back to the login page."""
+    auth_logout(request)
+    return HttpResponseRedirect(resolve_url(settings.LOGIN_URL))

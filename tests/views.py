@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.views import View
+
+from django_singleconnect.decorators import singleconnect_exempt, singleconnect_required
+from django_singleconnect.mixins import SingleConnectRequiredMixin
+
+
+@singleconnect_required
+def protected(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("protected page")
+
+
+@singleconnect_required
+async def async_protected(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("async protected page")
+
+
+@singleconnect_required(login_url="/elsewhere/")
+def protected_with_args(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("protected with args")
+
+
+class MixinView(SingleConnectRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("mixin page")
+
+
+class AsyncMixinView(SingleConnectRequiredMixin, View):
+    async def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("async mixin page")
+
+
+def open_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("open page")
+
+
+@singleconnect_exempt
+def exempt_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("exempt page")
