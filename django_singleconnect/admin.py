@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -22,15 +23,31 @@ SOURCE_LABELS = {
 }
 
 
+def _without_credentials(url: Any) -> Any:
+    """A proxy URL with any ``user:password@`` replaced by ``•••@``."""
+    if not isinstance(url, str):
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="•••@" + parts.netloc.rpartition("@")[2]))
+
+
 def _shown(name: str, value: Any) -> str:
     """Secrets are named, never shown: only their keys appear."""
-    if OPTIONS[name.removeprefix("SINGLECONNECT_")].secret and value:
+    option = OPTIONS[name.removeprefix("SINGLECONNECT_")]
+    if option.secret and value:
         return ", ".join(f"{key}=•••" for key in value)
+    if option.name == "PROXIES" and isinstance(value, dict):
+        # A proxy URL may carry a password: http://user:password@proxy:3128.
+        return repr({key: _without_credentials(url) for key, url in value.items()})
     return repr(value)
 
 
+# ModelAdmin is generic in django-stubs only (without django_stubs_ext at run time), hence
+# the "type: ignore" on each class below.
 @admin.register(SingleConnectConfiguration)
-class SingleConnectConfigurationAdmin(admin.ModelAdmin):
+class SingleConnectConfigurationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     fieldsets = (
         (_("Connection"), {"fields": ("hostname", "application_name")}),
         (
@@ -79,8 +96,9 @@ class SingleConnectConfigurationAdmin(admin.ModelAdmin):
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not SingleConnectConfiguration.objects.exists() and super().has_add_permission(
-            request
+        # The permission first: it costs no query, and most admin pages ask for it.
+        return (
+            super().has_add_permission(request) and not SingleConnectConfiguration.objects.exists()
         )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -100,7 +118,7 @@ class SingleConnectConfigurationAdmin(admin.ModelAdmin):
 
 
 @admin.register(AttemptCounter)
-class AttemptCounterAdmin(admin.ModelAdmin):
+class AttemptCounterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("username", "failures", "last_attempt_at", "locked_until", "is_locked")
     search_fields = ("username",)
     readonly_fields = ("username", "failures", "last_attempt_at", "locked_until")
@@ -117,9 +135,7 @@ class AttemptCounterAdmin(admin.ModelAdmin):
             lockout.reset(username)
         self.message_user(
             request,
-            ngettext(
-                "Cleared %(count)d account.", "Cleared %(count)d accounts.", len(usernames)
-            )
+            ngettext("Cleared %(count)d account.", "Cleared %(count)d accounts.", len(usernames))
             % {"count": len(usernames)},
             messages.SUCCESS,
         )
@@ -129,7 +145,7 @@ class AttemptCounterAdmin(admin.ModelAdmin):
 
 
 @admin.register(VerificationEvent)
-class VerificationEventAdmin(admin.ModelAdmin):
+class VerificationEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """The audit log: read-only, for everyone."""
 
     list_display = ("created_at", "event", "username", "user", "ip_address", "detail")

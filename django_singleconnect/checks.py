@@ -61,8 +61,26 @@ def _is_callable_path(value: Any) -> bool:
         return False
     try:
         return callable(import_string(value))
-    except ImportError:
+    except (ImportError, ValueError, TypeError):
+        # ".x" and "..x" make importlib raise ValueError and TypeError, not ImportError.
         return False
+
+
+def _is_path(value: Any) -> bool:
+    # Whether the file exists is not checked: certificates are often mounted only when the
+    # site runs, after the checks of collectstatic or of a container build.
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _is_verify(value: Any) -> bool:
+    # An empty string would make requests skip certificate verification without a word.
+    return isinstance(value, bool) or _is_path(value)
+
+
+def _is_client_cert(value: Any) -> bool:
+    if value is None or _is_path(value):
+        return True
+    return isinstance(value, (list, tuple)) and len(value) == 2 and all(map(_is_path, value))
 
 
 # Each type rule: setting, test, check id, what the value must be.
@@ -70,17 +88,22 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ("SCHEME", lambda v: v in ("https", "http"), "E007", '"https" or "http"'),
     (
         "TIMEOUT",
-        lambda v: _is_number(v)
-        or (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_number(x) for x in v)),
+        lambda v: (
+            _is_number(v)
+            or (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_number(x) for x in v))
+        ),
         "E008",
         "a (connect, read) pair of positive seconds, e.g. (3.05, 10)",
     ),
-    ("VERIFY", lambda v: isinstance(v, (bool, str)), "E009", "True, False or a CA bundle path"),
+    (
+        "VERIFY",
+        _is_verify,
+        "E009",
+        "True, False or the path of a CA bundle file or directory",
+    ),
     (
         "CLIENT_CERT",
-        lambda v: v is None
-        or isinstance(v, str)
-        or (isinstance(v, (list, tuple)) and len(v) == 2 and _is_str_sequence(v)),
+        _is_client_cert,
         "E010",
         "None, a path, or a (certificate, key) pair of paths",
     ),
@@ -120,7 +143,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 
     for name, check_id in (("HOSTNAME", "E001"), ("APPLICATION_NAME", "E002")):
         value = _value(name)
-        if value is REQUIRED or not isinstance(value, str) or not value:
+        if value is REQUIRED or not isinstance(value, str) or not value.strip():
             errors.append(
                 Error(
                     f"SINGLECONNECT_{name} must be set to a non-empty string.",
@@ -130,7 +153,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 )
             )
     hostname = _value("HOSTNAME")
-    if isinstance(hostname, str) and hostname:
+    if isinstance(hostname, str) and hostname.strip():
         problem = hostname_problem(hostname)
         if problem is not None:
             errors.append(

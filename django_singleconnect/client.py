@@ -15,10 +15,11 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from . import __version__
-from .conf import Settings, get_config
+from .conf import Settings, get_config, verify_value
 from .exceptions import (
     SingleConnectError,
     SingleConnectTimeout,
@@ -37,21 +38,24 @@ _sessions: dict[tuple[Any, ...], requests.Session] = {}
 _sessions_lock = threading.Lock()
 
 
-class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
-    """Never keep a cookie that Single Connect sets: one session serves every user."""
+class _NoCookieJar(requests.cookies.RequestsCookieJar):
+    """
+    Keeps no cookie at all: one session serves every user, so a cookie that Single Connect
+    (or a gateway in front of it) sets must never travel with another user's call.
 
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
+    A cookie policy is not enough: requests copies the session's jar into a fresh one, with
+    the default policy, for every request.
+    """
 
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
+    def set_cookie(self, cookie: http.cookiejar.Cookie, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 def _new_session() -> requests.Session:
     session = requests.Session()
     # Trust comes from Django settings only: no REQUESTS_CA_BUNDLE, no *_PROXY, no .netrc.
     session.trust_env = False
-    session.cookies.set_policy(_RefuseAllCookies())
+    session.cookies = _NoCookieJar()
     session.headers["User-Agent"] = f"django-singleconnect/{__version__}"
     # A connection that could not be opened never carried the request, so one more try is
     # safe. Anything that may have reached the server (read errors, statuses) is not retried.
@@ -88,6 +92,15 @@ def close_sessions() -> None:
         _sessions.clear()
 
 
+def _elapsed_ms(started: float) -> float:
+    return (time.monotonic() - started) * 1000
+
+
+def _read_timed_out(exc: requests.exceptions.RequestException) -> bool:
+    # requests reports a read timeout in the middle of the body as a ConnectionError.
+    return any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
+
+
 def _looks_like_html(response: requests.Response, body: bytes) -> bool:
     content_type = response.headers.get("Content-Type", "").lower()
     if "html" in content_type or "xml" in content_type:
@@ -115,7 +128,7 @@ class SingleConnectClient:
         self.scheme: str = pick("SCHEME")
         self.base_path: str = "/" + str(pick("BASE_PATH")).strip("/")
         self.timeout: tuple[float, float] = pick("TIMEOUT")
-        self.verify: bool | str = pick("VERIFY")
+        self.verify: bool | str = verify_value(pick("VERIFY"))
         self.client_cert: str | tuple[str, str] | None = pick("CLIENT_CERT")
         self.proxies: dict[str, str] = dict(pick("PROXIES") or {})
         self.extra_headers: dict[str, str] = dict(pick("EXTRA_HEADERS") or {})
@@ -143,7 +156,7 @@ class SingleConnectClient:
 
         Returns ``True`` (active, a code was sent) or ``False`` (OTP is not active).
         """
-        response, body = self._post(
+        response, body, started = self._post(
             "otpstatus",
             username,
             {
@@ -155,12 +168,16 @@ class SingleConnectClient:
         if response.status_code == 200:
             answer = body.strip().lower()
             if answer in (b"true", b"false"):
-                return answer == b"true"
-        raise self._unexpected("otpstatus", username, response, body)
+                active = answer == b"true"
+                self._answered(
+                    "otpstatus", username, "active" if active else "not active", response, started
+                )
+                return active
+        raise self._unexpected("otpstatus", username, response, body, started)
 
     def otp_valid(self, username: str, token: str) -> bool:
         """Ask whether ``token`` is the code Single Connect issued to ``username``."""
-        response, body = self._post(
+        response, body, started = self._post(
             "otpvalid",
             username,
             {
@@ -169,23 +186,55 @@ class SingleConnectClient:
                 "applicationname": self.application_name,
             },
         )
-        if response.status_code == 200 and not _looks_like_html(response, body):
+        # Only an empty 200 (or one that says "true") means valid: a gateway's login page or
+        # any other body that happens to come with a 200 must never verify anybody.
+        if (
+            response.status_code == 200
+            and body.strip().lower() in (b"", b"true")
+            and not _looks_like_html(response, body)
+        ):
+            self._answered("otpvalid", username, "valid", response, started)
             return True
         if response.status_code == 403:
+            self._answered("otpvalid", username, "wrong code", response, started)
             return False
-        raise self._unexpected("otpvalid", username, response, body)
+        raise self._unexpected("otpvalid", username, response, body, started)
+
+    def _answered(
+        self,
+        endpoint: str,
+        username: str,
+        outcome: str,
+        response: requests.Response,
+        started: float,
+    ) -> None:
+        logger.info(
+            "Single Connect %s for %r: %s (status %s) in %.0f ms",
+            endpoint,
+            username,
+            outcome,
+            response.status_code,
+            _elapsed_ms(started),
+        )
 
     def _unexpected(
-        self, endpoint: str, username: str, response: requests.Response, body: bytes
+        self,
+        endpoint: str,
+        username: str,
+        response: requests.Response,
+        body: bytes,
+        started: float,
     ) -> SingleConnectUnexpectedResponse:
         content_type = response.headers.get("Content-Type", "")
+        # The body is not logged: a misbehaving gateway may echo the request back.
         logger.warning(
-            "Single Connect %s for %r: unexpected answer, status %s, %s, %d bytes",
+            "Single Connect %s for %r: unexpected answer, status %s, %s, %d bytes in %.0f ms",
             endpoint,
             username,
             response.status_code,
             content_type or "no content type",
             len(body),
+            _elapsed_ms(started),
         )
         return SingleConnectUnexpectedResponse(
             f"{endpoint}: unexpected answer with status {response.status_code}",
@@ -200,7 +249,7 @@ class SingleConnectClient:
 
     def _post(
         self, endpoint: str, username: str, data: dict[str, str]
-    ) -> tuple[requests.Response, bytes]:
+    ) -> tuple[requests.Response, bytes, float]:
         started = time.monotonic()
         try:
             response = self._session.post(
@@ -216,27 +265,37 @@ class SingleConnectClient:
             )
             body = self._read_body(response)
         except SingleConnectUnexpectedResponse as exc:
-            logger.warning("Single Connect %s for %r: %s", endpoint, username, exc)
+            logger.warning(
+                "Single Connect %s for %r: %s after %.0f ms",
+                endpoint,
+                username,
+                exc,
+                _elapsed_ms(started),
+            )
             raise
         except requests.exceptions.SSLError as exc:
             raise self._failed(endpoint, username, started, SingleConnectTLSError, exc) from exc
         except requests.exceptions.Timeout as exc:
             raise self._failed(endpoint, username, started, SingleConnectTimeout, exc) from exc
+        except requests.exceptions.ContentDecodingError as exc:
+            raise self._failed(
+                endpoint, username, started, SingleConnectUnexpectedResponse, exc
+            ) from exc
         except (
             requests.exceptions.ConnectionError,
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
-            raise self._failed(endpoint, username, started, SingleConnectUnreachable, exc) from exc
+            error_class: type[SingleConnectError] = (
+                SingleConnectTimeout if _read_timed_out(exc) else SingleConnectUnreachable
+            )
+            raise self._failed(endpoint, username, started, error_class, exc) from exc
         except requests.exceptions.RequestException as exc:
             raise self._failed(endpoint, username, started, SingleConnectError, exc) from exc
-        logger.info(
-            "Single Connect %s for %r: status %s in %.0f ms",
-            endpoint,
-            username,
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-        )
-        return response, body
+        except OSError as exc:
+            # requests checks that the VERIFY and CLIENT_CERT files exist before it connects
+            # and raises a bare OSError when one is missing.
+            raise self._failed(endpoint, username, started, SingleConnectTLSError, exc) from exc
+        return response, body, started
 
     def _read_body(self, response: requests.Response) -> bytes:
         chunks: list[bytes] = []
@@ -267,6 +326,6 @@ class SingleConnectClient:
             username,
             error_class.cause,
             type(exc).__name__,
-            (time.monotonic() - started) * 1000,
+            _elapsed_ms(started),
         )
         return error_class(f"{endpoint}: {error_class.cause} ({type(exc).__name__})")

@@ -69,6 +69,20 @@ OPTIONS: dict[str, Option] = {
 Source = Literal["admin", "settings", "default"]
 
 
+def verify_value(value: Any) -> bool | str:
+    """
+    ``False`` or a CA bundle path as given; anything else verifies against the default CAs.
+
+    requests reads an empty string as "do not verify", so an unset or blank value must
+    never reach it as such.
+    """
+    if value is False:
+        return False
+    if isinstance(value, str) and value.strip():
+        return value
+    return True
+
+
 class Settings:
     """
     One typed property per setting.
@@ -124,8 +138,7 @@ class Settings:
 
     @property
     def VERIFY(self) -> bool | str:
-        value: bool | str = self._get("VERIFY")
-        return value
+        return verify_value(self._get("VERIFY"))
 
     @property
     def CLIENT_CERT(self) -> str | tuple[str, str] | None:

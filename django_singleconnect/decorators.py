@@ -40,7 +40,9 @@ def singleconnect_required(
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         if iscoroutinefunction(view):
 
-            async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            async def async_wrapper(
+                request: HttpRequest, *args: Any, **kwargs: Any
+            ) -> HttpResponse:
                 refusal = await adenial(request, login_url)
                 if refusal is not None:
                     return refusal

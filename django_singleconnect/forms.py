@@ -8,10 +8,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 
+class TokenInput(forms.TextInput):
+    """A text input that never writes the typed code back into the page."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
 class TokenForm(forms.Form):
     """The code the user read from SMS, e-mail or the Kron app."""
 
-    token = forms.CharField(label=_("Code"), strip=True)
+    token = forms.CharField(label=_("Code"), strip=True, widget=TokenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, digits: int = 6, **kwargs: Any) -> None:

@@ -40,15 +40,14 @@ def _forget_stale(username: str, limits: Limits, now: dt.datetime) -> None:
     ).update(failures=0, locked_until=None)
 
 
-def locked_until(username: str, limits: Limits) -> dt.datetime | None:
+def locked_until(username: str) -> dt.datetime | None:
     """When the lockout of ``username`` ends, or None when the user is not locked out."""
     now = timezone.now()
-    until = (
+    return (
         AttemptCounter.objects.filter(username=username, locked_until__gt=now)
         .values_list("locked_until", flat=True)
         .first()
     )
-    return until
 
 
 @dataclass(frozen=True)

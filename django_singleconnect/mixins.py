@@ -23,7 +23,9 @@ class SingleConnectRequiredMixin:
             return refusal
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
-    async def _async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    async def _async_dispatch(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
         refusal = await adenial(request, self.login_url)
         if refusal is not None:
             return refusal

@@ -14,11 +14,11 @@ def client_ip(request: HttpRequest, trusted_proxies: Iterable[str] = ()) -> str:
     read from the right, skipping trusted proxies, and the first other address is the client.
     Anything a client could have written itself is never believed.
     """
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote: str = request.META.get("REMOTE_ADDR", "")
     networks = [ipaddress.ip_network(proxy, strict=False) for proxy in trusted_proxies]
     if not networks or not _within(remote, networks):
         return remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
     for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
         if not _is_ip(hop):
             break  # a garbled header: trust nothing past this point

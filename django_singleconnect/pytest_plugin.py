@@ -26,8 +26,8 @@ def singleconnect_simulator(settings: Any) -> Iterator[Simulator]:
     with Simulator(output=io.StringIO()) as simulator:
         for name, value in simulator.django_settings().items():
             setattr(settings, name, value)
-        settings.SINGLECONNECT_APPLICATION_NAME = getattr(
-            settings, "SINGLECONNECT_APPLICATION_NAME", None
-        ) or "simulated-app"
+        settings.SINGLECONNECT_APPLICATION_NAME = (
+            getattr(settings, "SINGLECONNECT_APPLICATION_NAME", None) or "simulated-app"
+        )
         forget_overrides()
         yield simulator

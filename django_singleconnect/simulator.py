@@ -17,6 +17,7 @@ Only the simulator has the test hooks under ``/_simulator/``: ``GET /_simulator/
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import socket
@@ -28,11 +29,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TextIO
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_BASE_PATH = "/twofactorauth-ui/rest/tfa"
 DEFAULT_CODE_TTL = 300
+# How often the serving loop looks whether stop() was called: the most stop() waits.
+POLL_INTERVAL = 0.05
 
 #: What a fault makes the simulator do, for every endpoint or the one named.
 FAULT_MODES = (
@@ -44,16 +47,27 @@ FAULT_MODES = (
     "drop",  # close the connection without answering
 )
 
-TOMCAT_403 = """<!doctype html><html lang="en"><head><title>HTTP Status 403 – Forbidden</title>
-<style type="text/css">body {font-family:Tahoma,Arial,sans-serif;} h1, h2, h3, b \
-{color:white;background-color:#525D76;} h1 {font-size:22px;}</style></head>
-<body><h1>HTTP Status 403 – Forbidden</h1></body></html>"""
+DASH = "\N{EN DASH}"  # Tomcat's pages use an en dash, not a hyphen
 
-TOMCAT_500 = """<!doctype html><html lang="en"><head><title>HTTP Status 500 – Internal Server \
-Error</title></head><body><h1>HTTP Status 500 – Internal Server Error</h1></body></html>"""
+TOMCAT_403 = f"""<!doctype html><html lang="en"><head><title>HTTP Status 403 {DASH} Forbidden\
+</title><style type="text/css">body {{font-family:Tahoma,Arial,sans-serif;}} h1, h2, h3, b \
+{{color:white;background-color:#525D76;}} h1 {{font-size:22px;}}</style></head>
+<body><h1>HTTP Status 403 {DASH} Forbidden</h1></body></html>"""
+
+TOMCAT_500 = f"""<!doctype html><html lang="en"><head><title>HTTP Status 500 {DASH} Internal \
+Server Error</title></head><body><h1>HTTP Status 500 {DASH} Internal Server Error</h1></body>\
+</html>"""
 
 LOGIN_PAGE = """<!doctype html><html><head><title>Single Connect</title></head>
 <body><form method="post" action="/login"><input name="username"></form></body></html>"""
+
+
+class Output(Protocol):
+    """Where the codes are printed: a text file, or a management command's stdout."""
+
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,7 @@ class Simulator:
         certfile: str | None = None,
         keyfile: str | None = None,
         client_ca: str | None = None,
-        output: TextIO | None = sys.stdout,
+        output: Output | None = sys.stdout,
     ) -> None:
         self.inactive = set(inactive)
         self.code_ttl = code_ttl
@@ -101,14 +115,21 @@ class Simulator:
         self._codes: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._state_lock = threading.Lock()
+        self._serving = False
+        self._stopped = False
         self._server = _Server((host, port), _Handler, self)
         self.tls = certfile is not None
         if certfile is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(certfile, keyfile)
-            if client_ca is not None:
-                context.verify_mode = ssl.CERT_REQUIRED
-                context.load_verify_locations(client_ca)
+            try:
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(certfile, keyfile)
+                if client_ca is not None:
+                    context.verify_mode = ssl.CERT_REQUIRED
+                    context.load_verify_locations(client_ca)
+            except BaseException:
+                self._server.server_close()  # the port is already bound: free it
+                raise
             self._server.socket = context.wrap_socket(
                 self._server.socket, server_side=True, do_handshake_on_connect=False
             )
@@ -116,17 +137,32 @@ class Simulator:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> Simulator:
+        """Serve in a background thread."""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="singleconnect-simulator", daemon=True
+            target=self.serve_forever, name="singleconnect-simulator", daemon=True
         )
         self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        self._server.serve_forever()
+        """Serve in this thread until ``stop()`` is called from another one."""
+        with self._state_lock:
+            if self._stopped:  # stop() came first
+                return
+            self._serving = True
+        try:
+            self._server.serve_forever(POLL_INTERVAL)
+        finally:
+            with self._state_lock:
+                self._serving = False
 
     def stop(self) -> None:
-        if self._thread is not None:
+        with self._state_lock:
+            self._stopped = True
+            serving = self._serving
+        # shutdown() waits for the serving loop to end: it would wait forever for a loop
+        # that never started.
+        if serving:
             self._server.shutdown()
         self._server.close_connections()
         self._server.server_close()
@@ -178,7 +214,9 @@ class Simulator:
                 return None
             return entry[0]
 
-    def set_fault(self, mode: str | None, *, seconds: float = 0.0, endpoint: str | None = None) -> None:
+    def set_fault(
+        self, mode: str | None, *, seconds: float = 0.0, endpoint: str | None = None
+    ) -> None:
         """Make the next answers misbehave; ``None`` or ``"none"`` restores normal answers."""
         if mode in (None, "none"):
             self.fault = None
@@ -218,7 +256,10 @@ class Simulator:
         with self._lock:
             self._codes[username] = (code, time.monotonic() + self.code_ttl)
         if self.output is not None:
-            print(f"code for {username}: {code}", file=self.output, flush=True)
+            # One write with its newline: print() writes the newline separately, and a
+            # management command's stdout adds one to each write that lacks it.
+            self.output.write(f"code for {username}: {code}\n")
+            self.output.flush()
         return True
 
     def otp_valid(self, username: str, token: str) -> bool:
@@ -226,7 +267,8 @@ class Simulator:
             entry = self._codes.get(username)
             if entry is None or entry[1] <= time.monotonic():
                 return False
-            if not secrets.compare_digest(entry[0], token):
+            # Bytes: compare_digest raises TypeError for str with non-ASCII characters.
+            if not secrets.compare_digest(entry[0].encode(), token.encode()):
                 return False
             # Single use: a code that verified once is gone.
             del self._codes[username]
@@ -263,6 +305,12 @@ class _Server(ThreadingHTTPServer):
                 return
         super().finish_request(request, client_address)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a timeout, a fault, stop()) is expected: no traceback.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
     def shutdown_request(self, request: Any) -> None:
         with self._open_lock:
             self._open.discard(request)
@@ -271,18 +319,21 @@ class _Server(ThreadingHTTPServer):
     def close_connections(self) -> None:
         with self._open_lock:
             for request in list(self._open):
-                try:
+                with contextlib.suppress(OSError):  # already gone
                     request.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache-Coyote/1.1"
-    sys_version = ""
     timeout = 30
+    # Headers and body go out in two writes; with Nagle's algorithm the body would wait
+    # for the client's delayed ACK, some 40 ms per answer.
+    disable_nagle_algorithm = True
     server: _Server
+
+    def version_string(self) -> str:
+        return self.server_version  # the default adds a space and Python's version
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the simulator prints the codes, nothing else."""
@@ -301,12 +352,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _form(self) -> dict[str, str]:
-        length = int(self.headers.get("Content-Length") or 0)
+    def _form(self) -> dict[str, str] | None:
+        """The form fields, or None (after a 400) when the body cannot be read."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True  # the rest of the stream cannot be found
+            self._send(400, "bad Content-Length")
+            return None
         raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
         return {key: values[0] for key, values in parse_qs(raw, keep_blank_values=True).items()}
 
-    def _apply_fault(self, endpoint: str) -> bool:
+    def _apply_fault(self, endpoint: str, username: str) -> bool:
         """Answer as the fault says; True when the fault already answered."""
         fault = self.simulator.fault
         if fault is None or not fault.applies_to(endpoint):
@@ -314,7 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.mode == "latency":
             time.sleep(fault.seconds)
             return False
-        self.simulator.record(endpoint, "", 0)
+        self.simulator.record(endpoint, username, 0)
         if fault.mode == "error":
             self._send(500, TOMCAT_500, "text/html")
         elif fault.mode == "garbage":
@@ -350,6 +409,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = urlsplit(self.path).path
         form = self._form()
+        if form is None:
+            return
         if path == "/_simulator/fault":
             try:
                 self.simulator.set_fault(
@@ -369,12 +430,12 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self._send(404, "not found")
             return
-        if self._apply_fault(endpoint):
+        username = form.get("username", "")
+        if self._apply_fault(endpoint, username):
             return
         required = ("username", "enduserip", "applicationname")
         if endpoint == "otpvalid":
             required = ("username", "token", "applicationname")
-        username = form.get("username", "")
         if not all(form.get(name) for name in required):
             self.simulator.record(endpoint, username, 400)
             self._send(400, "missing field")

@@ -9,7 +9,7 @@ nothing else. No code is ever stored.
 from __future__ import annotations
 
 import time
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
@@ -94,7 +94,7 @@ def get_pending(request: HttpRequest) -> Pending:
     pending = session.get(PENDING_KEY)
     if not _holds(pending, request.user, session.get(HASH_SESSION_KEY)):
         return start_pending(session, request.user)
-    return pending  # type: ignore[no-any-return]
+    return cast(Pending, pending)
 
 
 def save_pending(request: HttpRequest, pending: Pending) -> None:

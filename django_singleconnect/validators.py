@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
@@ -10,7 +11,29 @@ from django.utils.translation import gettext_lazy as _
 
 HostnameProblem = Literal["scheme", "path", "port", "invalid"]
 
-_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)$")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_DOTTED_NUMBERS = re.compile(r"[0-9.]+")
+
+
+def _is_host(host: str) -> bool:
+    """A DNS name, an IPv4 address or a bracketed IPv6 address; nothing else."""
+    if host.startswith("[") and host.endswith("]"):
+        if "%" in host:  # a zone id ("%eth0") would have to be written %25 in a URL
+            return False
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return False
+        return True
+    if _DOTTED_NUMBERS.fullmatch(host):
+        # All digits and dots is no DNS name: it must be a real IPv4 address.
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+        return True
+    # fullmatch, not match with "$": "$" also matches before a trailing newline.
+    return len(host) <= 253 and all(_LABEL.fullmatch(label) for label in host.split("."))
 
 
 def hostname_problem(value: str) -> HostnameProblem | None:
@@ -31,7 +54,7 @@ def hostname_problem(value: str) -> HostnameProblem | None:
             return "invalid"
         if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
             return "port"
-    if not _HOST.match(host):
+    if not _is_host(host):
         return "invalid"
     return None
 

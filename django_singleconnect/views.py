@@ -79,8 +79,9 @@ class Step:
         return self.pending["challenges"][-1] if self.pending["challenges"] else None
 
     def audit(self, event: str, detail: str = "") -> None:
+        user = self.request.user
         VerificationEvent.objects.create(
-            user=self.request.user,
+            user=user if user.is_authenticated else None,
             username=self.username,
             ip_address=self.ip or None,
             event=event,
@@ -120,7 +121,7 @@ def _begin(request: HttpRequest) -> Step | HttpResponse:
         step.audit(Event.EXPIRED)
         auth_logout(request)
         return step.render("expired.html", login_url=_login_url(next_url))
-    until = lockout.locked_until(step.username, step.limits)
+    until = lockout.locked_until(step.username)
     if until is not None:
         return _locked(step, until)
     return step
@@ -201,7 +202,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             refused = _challenge(step, resend=False)
             if refused is not None:
                 return refused
-        return _form_page(step, TokenForm(digits=step.config.TOKEN_DIGITS, initial={"next": step.next_url}))
+        return _form_page(
+            step, TokenForm(digits=step.config.TOKEN_DIGITS, initial={"next": step.next_url})
+        )
 
     if step.last_challenge is None:
         # No code was issued in this login yet: the GET issues one.
@@ -232,9 +235,10 @@ def verify(request: HttpRequest) -> HttpResponse:
         step.audit(Event.LOCKED_OUT)
         step.send(signals.user_locked_out, locked_until=started_lockout)
         return _locked(step, started_lockout)
-    if reservation.attempts_left == 0:
-        # Another request's wrong code started the lockout alongside this one.
-        return _locked(step, lockout.locked_until(step.username, step.limits) or timezone.now())
+    until = lockout.locked_until(step.username)
+    if until is not None:
+        # Another request's wrong code, checked alongside this one, started the lockout.
+        return _locked(step, until)
     form.add_error("token", _wrong_code_message(reservation.attempts_left))
     return _form_page(step, form)
 

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.test import Client
 
+from django_singleconnect import state, views
 from django_singleconnect.client import close_sessions
+from django_singleconnect.simulator import Simulator
 
 pytest_plugins = ["django_singleconnect.pytest_plugin"]
+
+PASSWORD = "correct horse"
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +24,103 @@ def _fresh_cache_and_pool() -> Iterator[None]:
         cache.clear()
     yield
     close_sessions()
+
+
+@pytest.fixture
+def simulator(singleconnect_simulator: Simulator) -> Simulator:
+    """The Single Connect simulator, with the settings pointing at it."""
+    return singleconnect_simulator
+
+
+@pytest.fixture
+def password() -> str:
+    """The password of every user the fixtures create."""
+    return PASSWORD
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user("alice", password=PASSWORD)
+
+
+@pytest.fixture
+def staff(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_superuser("root", password=PASSWORD)
+
+
+@pytest.fixture
+def login() -> Callable[..., Any]:
+    """Sign a client in with the password form, as a person would."""
+
+    def login(client: Client, username: str = "alice", password: str = PASSWORD) -> Any:
+        response = client.post("/accounts/login/", {"username": username, "password": password})
+        assert response.status_code == 302, response.content
+        return response
+
+    return login
+
+
+@pytest.fixture
+def pass_code(simulator: Simulator) -> Callable[..., Any]:
+    """Take a signed-in client through the code page with the right code."""
+
+    def pass_code(client: Client, username: str = "alice", next_url: str = "/") -> Any:
+        response = client.get("/2fa/verify/", {"next": next_url})
+        assert response.status_code == 200, response.content
+        code = simulator.current_code(username)
+        assert code
+        response = client.post("/2fa/verify/", {"token": code, "next": next_url})
+        assert response.status_code == 302, response.content
+        return response
+
+    return pass_code
+
+
+@pytest.fixture
+def signed_in(client: Client, user: Any, login: Callable[..., Any], simulator: Simulator) -> Client:
+    """``client``, signed in as alice with her password only."""
+    login(client)
+    return client
+
+
+@pytest.fixture
+def verified(signed_in: Client, pass_code: Callable[..., Any]) -> Client:
+    """``client``, signed in as alice and past the code page."""
+    pass_code(signed_in)
+    return signed_in
+
+
+class Clock:
+    """Stands in for ``time.time()`` where the code step reads it."""
+
+    def __init__(self, now: float = 1_750_000_000.0) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    fake = types.SimpleNamespace(time=clock.time)
+    monkeypatch.setattr(views, "time", fake)
+    monkeypatch.setattr(state, "time", fake)
+    return clock
+
+
+@pytest.fixture
+def hidden_next() -> Callable[[Any], list[str]]:
+    """The ``next`` values of a page's hidden inputs."""
+
+    def hidden_next(response: Any) -> list[str]:
+        html = response.content.decode()
+        return [
+            value.replace("&amp;", "&")
+            for value in re.findall(r'<input type="hidden" name="next" value="([^"]*)">', html)
+        ]
+
+    return hidden_next

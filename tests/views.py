@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from django.views import View
 
@@ -39,3 +40,22 @@ def open_view(request: HttpRequest) -> HttpResponse:
 @singleconnect_exempt
 def exempt_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse("exempt page")
+
+
+def open_user_view(request: HttpRequest) -> HttpResponse:
+    """Undecorated, but loads the user like a decorated view does."""
+    return HttpResponse(f"open page for {request.user.get_username()}")
+
+
+def static_file(request: HttpRequest, path: str) -> HttpResponse:
+    return HttpResponse(f"static {path}")
+
+
+@singleconnect_required
+def change_password(request: HttpRequest) -> HttpResponse:
+    """The heart of Django's PasswordChangeView, without its form."""
+    if request.method == "POST":
+        request.user.set_password(request.POST["password"])
+        request.user.save()
+        update_session_auth_hash(request, request.user)
+    return HttpResponse("password changed")

@@ -40,9 +40,14 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Single Connect simulator on {simulator.url} "
-            f"(SINGLECONNECT_HOSTNAME={simulator.hostname}, SINGLECONNECT_SCHEME={simulator.scheme})"
+            f"(SINGLECONNECT_HOSTNAME={simulator.hostname}, "
+            f"SINGLECONNECT_SCHEME={simulator.scheme})"
         )
         self.stdout.write("Quit with CONTROL-C.")
+        # Block-buffered when piped (docker logs, tee): the address must show up now.
+        self.stdout.flush()
+        #: For callers that run the command in a thread and must stop it.
+        self.simulator = simulator
         try:
             simulator.serve_forever()
         except KeyboardInterrupt:

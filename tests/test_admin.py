@@ -1,0 +1,348 @@
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.admin.sites import site
+from django.contrib.auth.models import User
+from django.test import Client, RequestFactory, override_settings
+from django.utils import timezone
+
+from django_singleconnect.admin import AttemptCounterAdmin, _shown
+from django_singleconnect.conf import OPTIONS, get_config
+from django_singleconnect.models import (
+    AttemptCounter,
+    SingleConnectConfiguration,
+    VerificationEvent,
+)
+from django_singleconnect.state import is_verified, mark_verified
+
+pytestmark = pytest.mark.django_db
+
+CONFIG_URL = "/admin/django_singleconnect/singleconnectconfiguration/"
+ADD_URL = f"{CONFIG_URL}add/"
+CHANGE_URL = f"{CONFIG_URL}1/change/"
+COUNTERS_URL = "/admin/django_singleconnect/attemptcounter/"
+EVENTS_URL = "/admin/django_singleconnect/verificationevent/"
+ROW = re.compile(
+    r"<tr><th scope='row'><code>(?P<name>[^<]*)</code></th>"
+    r"<td><code>(?P<value>[^<]*)</code></td><td>(?P<source>[^<]*)</td></tr>"
+)
+FORM = {
+    "hostname": "",
+    "application_name": "",
+    "enforce": "",
+    "otp_inactive_policy": "",
+    "max_attempts": "",
+    "lockout_seconds": "",
+    "resend_cooldown": "",
+}
+
+
+def verify_session(client: Client, user: User) -> None:
+    """Log ``user`` in and mark the session verified, as the code step would."""
+    client.force_login(user)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request.user = user
+    mark_verified(request, "otp")  # new session key, as after a real code
+    request.session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = request.session.session_key
+    assert is_verified(request)
+
+
+@pytest.fixture
+def admin_user() -> User:
+    return User.objects.create_superuser("admin", "admin@example.com", "pw")
+
+
+@pytest.fixture
+def admin_client(client: Client, admin_user: User) -> Client:
+    verify_session(client, admin_user)
+    return client
+
+
+def effective(response: Any) -> dict[str, tuple[str, str]]:
+    content = response.content.decode()
+    return {
+        match["name"]: (html.unescape(match["value"]), html.unescape(match["source"]))
+        for match in ROW.finditer(content)
+    }
+
+
+def test_the_admin_needs_the_second_factor(client: Client, admin_user: User) -> None:
+    client.force_login(admin_user)
+    response = client.get(CONFIG_URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/2fa/verify/")
+    verify_session(client, admin_user)
+    assert client.get(CONFIG_URL).status_code == 302
+    assert client.get(ADD_URL).status_code == 200
+
+
+def test_the_list_goes_to_the_one_row(admin_client: Client) -> None:
+    response = admin_client.get(CONFIG_URL)
+    assert response.status_code == 302
+    assert response["Location"] == ADD_URL
+    SingleConnectConfiguration.objects.create(hostname="admin.example.com")
+    response = admin_client.get(CONFIG_URL)
+    assert response["Location"] == CHANGE_URL
+
+
+def test_every_effective_value_and_its_source(admin_client: Client) -> None:
+    with override_settings(SINGLECONNECT_SCHEME="http", SINGLECONNECT_TIMEOUT=(1, 2)):
+        response = admin_client.get(ADD_URL)
+    assert response.status_code == 200
+    rows = effective(response)
+    assert list(rows) == [option.setting for option in OPTIONS.values()]
+    assert rows["SINGLECONNECT_HOSTNAME"] == ("'sc.example.com'", "settings.py")
+    assert rows["SINGLECONNECT_APPLICATION_NAME"] == ("'tests'", "settings.py")
+    assert rows["SINGLECONNECT_SCHEME"] == ("'http'", "settings.py")
+    assert rows["SINGLECONNECT_TIMEOUT"] == ("(1, 2)", "settings.py")
+    assert rows["SINGLECONNECT_BASE_PATH"] == ("'/twofactorauth-ui/rest/tfa'", "default")
+    assert rows["SINGLECONNECT_MAX_ATTEMPTS"] == ("5", "default")
+    assert rows["SINGLECONNECT_VERIFY"] == ("True", "default")
+    assert rows["SINGLECONNECT_COOKIES"] == ("{}", "default")
+    assert rows["SINGLECONNECT_USERNAME"] == ("None", "default")
+
+
+def test_the_change_page_shows_the_rows_values(admin_client: Client) -> None:
+    SingleConnectConfiguration.objects.create(hostname="admin.example.com", resend_cooldown=0)
+    rows = effective(admin_client.get(CHANGE_URL))
+    assert rows["SINGLECONNECT_HOSTNAME"] == ("'admin.example.com'", "this page")
+    assert rows["SINGLECONNECT_RESEND_COOLDOWN"] == ("0", "this page")
+    assert rows["SINGLECONNECT_APPLICATION_NAME"] == ("'tests'", "settings.py")
+    assert rows["SINGLECONNECT_LOCKOUT_SECONDS"] == ("900", "default")
+
+
+SECRETS = ("cookie-secret-value", "header-secret-value", "proxy-password")
+
+
+@override_settings(
+    SINGLECONNECT_COOKIES={"JSESSIONID": "cookie-secret-value", "route": "cookie-secret-value"},
+    SINGLECONNECT_EXTRA_HEADERS={"X-Gateway-Key": "header-secret-value"},
+    SINGLECONNECT_PROXIES={
+        "https": "http://proxyuser:proxy-password@proxy.example.com:3128",
+        "http": "http://proxy.example.com:3128",
+    },
+)
+def test_secrets_are_never_shown(admin_client: Client) -> None:
+    SingleConnectConfiguration.objects.create(hostname="admin.example.com")
+    for url in (CHANGE_URL, f"{CONFIG_URL}1/history/"):
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        content = response.content.decode()
+        for secret in SECRETS:
+            assert secret not in content
+            assert html.escape(secret) not in content
+    rows = effective(admin_client.get(CHANGE_URL))
+    assert rows["SINGLECONNECT_COOKIES"] == ("JSESSIONID=•••, route=•••", "settings.py")
+    assert rows["SINGLECONNECT_EXTRA_HEADERS"] == ("X-Gateway-Key=•••", "settings.py")
+    assert rows["SINGLECONNECT_PROXIES"] == (
+        "{'https': 'http://•••@proxy.example.com:3128', 'http': 'http://proxy.example.com:3128'}",
+        "settings.py",
+    )
+    assert "proxyuser" not in admin_client.get(CHANGE_URL).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "None"),
+        ({}, "{}"),
+        ({"https": "http://u:p@proxy:3128"}, "{'https': 'http://•••@proxy:3128'}"),
+        ({"https": "http://user@proxy:3128"}, "{'https': 'http://•••@proxy:3128'}"),
+        ({"https": "socks5://proxy:1080"}, "{'https': 'socks5://proxy:1080'}"),
+        ({"https": None}, "{'https': None}"),  # the checks refuse it; the page must not crash
+    ],
+)
+def test_proxies_are_shown_without_credentials(value: Any, shown: str) -> None:
+    assert _shown("SINGLECONNECT_PROXIES", value) == shown
+
+
+def test_adding_the_row_overrides_and_drops_the_cache(admin_client: Client) -> None:
+    assert get_config().HOSTNAME == "sc.example.com"  # cached now
+    response = admin_client.post(
+        ADD_URL, {**FORM, "hostname": "admin.example.com:8443", "max_attempts": "3"}
+    )
+    assert response.status_code == 302
+    row = SingleConnectConfiguration.objects.get()
+    assert row.pk == 1
+    config = get_config()
+    assert config.HOSTNAME == "admin.example.com:8443"
+    assert config.MAX_ATTEMPTS == 3
+    assert config.APPLICATION_NAME == "tests"
+
+
+def test_changing_the_row_overrides_and_drops_the_cache(admin_client: Client) -> None:
+    SingleConnectConfiguration.objects.create(hostname="admin.example.com", max_attempts=3)
+    assert get_config().MAX_ATTEMPTS == 3  # cached now
+    response = admin_client.post(
+        CHANGE_URL,
+        {**FORM, "application_name": "intranet", "enforce": "all", "resend_cooldown": "0"},
+    )
+    assert response.status_code == 302
+    config = get_config()
+    assert config.HOSTNAME == "sc.example.com"  # emptied: back to settings.py
+    assert config.MAX_ATTEMPTS == 5
+    assert config.APPLICATION_NAME == "intranet"
+    assert config.ENFORCE == "all"
+    assert config.RESEND_COOLDOWN == 0
+    rows = effective(admin_client.get(CHANGE_URL))
+    assert rows["SINGLECONNECT_ENFORCE"] == ("'all'", "this page")
+    assert rows["SINGLECONNECT_HOSTNAME"] == ("'sc.example.com'", "settings.py")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("hostname", "https://sc.example.com"),
+        ("hostname", "sc.example.com/path"),
+        ("hostname", "sc.example.com:0"),
+        ("hostname", "not a host"),
+        ("enforce", "everything"),
+        ("otp_inactive_policy", "maybe"),
+        ("max_attempts", "0"),
+        ("lockout_seconds", "0"),
+        ("resend_cooldown", "-1"),
+    ],
+)
+def test_bad_values_are_refused(admin_client: Client, field: str, value: str) -> None:
+    assert get_config().HOSTNAME == "sc.example.com"
+    response = admin_client.post(ADD_URL, {**FORM, field: value})
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    assert not SingleConnectConfiguration.objects.exists()
+    assert get_config().HOSTNAME == "sc.example.com"
+
+
+def test_only_one_row(admin_client: Client, admin_user: User) -> None:
+    SingleConnectConfiguration.objects.create(hostname="admin.example.com")
+    assert admin_client.get(ADD_URL).status_code == 403
+    assert admin_client.post(ADD_URL, {**FORM, "hostname": "b.example.com"}).status_code == 403
+    assert SingleConnectConfiguration.objects.count() == 1
+    model_admin = site._registry[SingleConnectConfiguration]
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    assert model_admin.has_add_permission(request) is False
+
+
+def test_the_row_cannot_be_deleted(admin_client: Client) -> None:
+    SingleConnectConfiguration.objects.create(hostname="admin.example.com")
+    response = admin_client.get(CHANGE_URL)
+    assert response.status_code == 200
+    assert f"{CONFIG_URL}1/delete/" not in response.content.decode()
+    assert admin_client.get(f"{CONFIG_URL}1/delete/").status_code == 403
+    assert admin_client.post(f"{CONFIG_URL}1/delete/", {"post": "yes"}).status_code == 403
+    assert SingleConnectConfiguration.objects.exists()
+
+
+# -- attempt counters ----------------------------------------------------------------------
+
+
+def test_clearing_a_lockout(admin_client: Client) -> None:
+    now = timezone.now()
+    alice = AttemptCounter.objects.create(
+        username="alice",
+        failures=5,
+        last_attempt_at=now,
+        locked_until=now + dt.timedelta(minutes=15),
+    )
+    carol = AttemptCounter.objects.create(username="carol", failures=2, last_attempt_at=now)
+    bob = AttemptCounter.objects.create(
+        username="bob", failures=5, last_attempt_at=now, locked_until=now + dt.timedelta(minutes=15)
+    )
+    response = admin_client.get(COUNTERS_URL)
+    assert response.status_code == 200
+    assert "clear_lockout" in response.content.decode()
+
+    response = admin_client.post(
+        COUNTERS_URL,
+        {"action": "clear_lockout", "_selected_action": [alice.pk, carol.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Cleared 2 accounts." in response.content.decode()
+    alice.refresh_from_db()
+    carol.refresh_from_db()
+    bob.refresh_from_db()
+    assert (alice.failures, alice.locked_until) == (0, None)
+    assert (carol.failures, carol.locked_until) == (0, None)
+    assert bob.failures == 5
+    assert bob.locked_until is not None
+
+    response = admin_client.post(
+        COUNTERS_URL, {"action": "clear_lockout", "_selected_action": [bob.pk]}, follow=True
+    )
+    assert "Cleared 1 account." in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.locked_until is None
+
+
+def test_counters_cannot_be_added(admin_client: Client) -> None:
+    assert admin_client.get(f"{COUNTERS_URL}add/").status_code == 403
+
+
+def test_counters_are_read_only_on_their_page(admin_client: Client) -> None:
+    counter = AttemptCounter.objects.create(username="alice", failures=3)
+    response = admin_client.get(f"{COUNTERS_URL}{counter.pk}/change/")
+    assert response.status_code == 200
+    assert 'name="failures"' not in response.content.decode()
+    admin_client.post(f"{COUNTERS_URL}{counter.pk}/change/", {"failures": "0", "username": "x"})
+    counter.refresh_from_db()
+    assert (counter.username, counter.failures) == ("alice", 3)
+
+
+@pytest.mark.parametrize(("minutes", "expected"), [(None, False), (-1, False), (10, True)])
+def test_is_locked(minutes: int | None, expected: bool) -> None:
+    until = None if minutes is None else timezone.now() + dt.timedelta(minutes=minutes)
+    counter = AttemptCounter(username="alice", locked_until=until)
+    assert AttemptCounterAdmin(AttemptCounter, site).is_locked(counter) is expected
+
+
+# -- the audit log -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def event(admin_user: User) -> VerificationEvent:
+    return VerificationEvent.objects.create(
+        user=admin_user,
+        username="alice-sc",
+        ip_address="192.0.2.1",
+        event=VerificationEvent.Kind.FAILED,
+        detail="first",
+    )
+
+
+def test_the_audit_log_is_listed(admin_client: Client, event: VerificationEvent) -> None:
+    response = admin_client.get(EVENTS_URL)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "alice-sc" in content
+    assert "192.0.2.1" in content
+    assert "delete_selected" not in content
+    response = admin_client.get(EVENTS_URL, {"q": "nobody"})
+    assert "alice-sc" not in response.content.decode()
+
+
+def test_the_audit_log_is_read_only(admin_client: Client, event: VerificationEvent) -> None:
+    assert admin_client.get(f"{EVENTS_URL}add/").status_code == 403
+    change = f"{EVENTS_URL}{event.pk}/change/"
+    response = admin_client.get(change)
+    assert response.status_code == 200  # viewing is allowed
+    content = response.content.decode()
+    assert 'name="detail"' not in content
+    assert 'name="_save"' not in content
+    assert admin_client.post(change, {"detail": "rewritten", "username": "x"}).status_code == 403
+    assert admin_client.get(f"{EVENTS_URL}{event.pk}/delete/").status_code == 403
+    assert admin_client.post(f"{EVENTS_URL}{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    response = admin_client.post(
+        EVENTS_URL, {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"}
+    )
+    event.refresh_from_db()
+    assert (event.detail, event.username) == ("first", "alice-sc")
+    assert VerificationEvent.objects.count() == 1

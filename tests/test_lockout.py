@@ -1,0 +1,422 @@
+"""Wrong-code counting and the lockout: through the views, through the API, and in parallel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from django_singleconnect import lockout
+from django_singleconnect.client import SingleConnectClient
+from django_singleconnect.models import AttemptCounter, VerificationEvent
+
+VERIFY = "/2fa/verify/"
+LIMITS = lockout.Limits(max_attempts=3, lockout_seconds=900)
+
+
+def wrong_code(simulator: Any, username: str = "alice") -> str:
+    code = simulator.current_code(username)
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def counter(username: str = "alice") -> AttemptCounter:
+    return AttemptCounter.objects.get(username=username)
+
+
+@pytest.fixture
+def limits(settings: Any) -> lockout.Limits:
+    settings.SINGLECONNECT_MAX_ATTEMPTS = LIMITS.max_attempts
+    settings.SINGLECONNECT_LOCKOUT_SECONDS = LIMITS.lockout_seconds
+    return LIMITS
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``django.utils.timezone.now``, stopped, and moved on only by the test."""
+
+    class Frozen:
+        now = timezone.now().replace(hour=10, minute=0, second=0, microsecond=0)
+
+        def advance(self, seconds: float) -> None:
+            self.now += dt.timedelta(seconds=seconds)
+
+    frozen = Frozen()
+    monkeypatch.setattr(timezone, "now", lambda: frozen.now)
+    return frozen
+
+
+# -- through the views ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_last_wrong_code_locks_the_user_out(frozen, signed_in, simulator, limits):
+    signed_in.get(VERIFY)
+    for left in (2, 1):
+        response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+        assert response.status_code == 200
+        assert f"{left} attempt" in response.content.decode()
+
+    response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "900"
+    html = response.content.decode()
+    assert "Too many wrong codes" in html
+    assert "Try again after 10:15 (in about 15 minutes)" in html
+    assert 'action="/2fa/logout/"' in html
+    assert "Sign out" in html
+    assert counter().locked_until == frozen.now + dt.timedelta(seconds=900)
+    assert simulator.call_count("otpvalid") == 3
+    assert list(VerificationEvent.objects.order_by("pk").values_list("event", flat=True)) == [
+        "challenge_sent",
+        "failed",
+        "failed",
+        "failed",
+        "locked_out",
+    ]
+
+    # Even the right code is refused now, without asking Single Connect.
+    frozen.advance(850)
+    response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "50"
+    assert "in about 1 minute)" in response.content.decode()
+    assert simulator.call_count("otpvalid") == 3
+    assert signed_in.get("/")["Location"] == "/2fa/verify/?next=%2F"
+
+    # The code page itself answers 429, with the logout form, and issues no code.
+    response = signed_in.get(VERIFY)
+    assert response.status_code == 429
+    assert response["Retry-After"] == "50"
+    assert 'action="/2fa/logout/"' in response.content.decode()
+    assert signed_in.post("/2fa/resend/").status_code == 429
+    assert simulator.call_count("otpstatus") == 1
+
+
+@pytest.mark.django_db
+def test_the_count_is_shared_by_every_session_of_the_username(signed_in, simulator, limits, login):
+    other = Client()
+    login(other)
+    signed_in.get(VERIFY)
+    other.get(VERIFY)  # a new code for alice: both sessions type wrong ones now
+    signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    other.post(VERIFY, {"token": wrong_code(simulator)})
+    assert counter().failures == 2
+    response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    assert response.status_code == 429
+
+    for client in (signed_in, other):
+        assert client.post(VERIFY, {"token": simulator.current_code("alice")}).status_code == 429
+        assert client.get(VERIFY).status_code == 429
+    assert simulator.call_count("otpvalid") == 3
+
+    # A brand-new login of alice gets no code while the lockout lasts.
+    third = Client()
+    login(third)
+    assert third.get(VERIFY).status_code == 429
+    assert simulator.call_count("otpstatus") == 2
+
+
+@pytest.mark.django_db
+def test_malformed_codes_do_not_count(signed_in, simulator, limits):
+    signed_in.get(VERIFY)
+    for _ in range(2):
+        signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    for typed in ["1", "abcdef", "\uff11\uff12\uff13\uff14\uff15\uff16", "1234567", ""] * 2:
+        assert signed_in.post(VERIFY, {"token": typed}).status_code == 200
+    assert counter().failures == 2
+    response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_service_failure_gives_the_attempt_back(signed_in, simulator, limits):
+    signed_in.get(VERIFY)
+    for _ in range(2):
+        signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    simulator.set_fault("error", endpoint="otpvalid")
+    for _ in range(4):
+        assert signed_in.post(VERIFY, {"token": wrong_code(simulator)}).status_code == 503
+    assert counter().failures == 2
+    assert counter().locked_until is None
+    simulator.set_fault(None)
+    response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    assert response.status_code == 429  # the third real wrong code, not the seventh
+
+
+@pytest.mark.django_db
+def test_a_right_code_resets_the_count(signed_in, simulator, limits, login, pass_code):
+    signed_in.get(VERIFY)
+    for _ in range(2):
+        signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert counter().failures == 0
+
+    login(signed_in)
+    signed_in.get(VERIFY)
+    for _ in range(2):
+        response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    assert response.status_code == 200
+    assert "1 attempt left" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_lockout_ends(frozen, signed_in, simulator, limits):
+    signed_in.get(VERIFY)
+    for _ in range(3):
+        signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    assert signed_in.get(VERIFY).status_code == 429
+
+    frozen.advance(899)
+    assert signed_in.get(VERIFY).status_code == 429
+    frozen.advance(1)
+    assert signed_in.get(VERIFY).status_code == 200
+    # The count starts again from zero.
+    response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    assert response.status_code == 200
+    assert "2 attempts left" in response.content.decode()
+    response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_lockout_cleared_in_the_database_lets_the_user_in(signed_in, simulator, limits):
+    signed_in.get(VERIFY)
+    for _ in range(3):
+        signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    AttemptCounter.objects.update(locked_until=timezone.now() - dt.timedelta(seconds=1))
+    response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert response.status_code == 302
+    assert counter().failures == 0
+
+
+@pytest.mark.django_db
+def test_old_wrong_codes_are_forgotten(frozen, signed_in, simulator, limits, settings):
+    settings.SINGLECONNECT_PENDING_TIMEOUT = 3600
+    signed_in.get(VERIFY)
+    for _ in range(2):
+        signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    frozen.advance(900)
+    response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    assert response.status_code == 200
+    assert "2 attempts left" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_lockout_started_alongside_refuses_this_code_too(
+    signed_in, simulator, limits, monkeypatch
+):
+    signed_in.get(VERIFY)
+    original = SingleConnectClient.otp_valid
+
+    def otp_valid(self: SingleConnectClient, username: str, token: str) -> bool:
+        # While this code is checked, two other requests use up the attempts left.
+        for _ in range(2):
+            other = lockout.reserve("alice", LIMITS)
+            assert other.granted
+            lockout.record_wrong(other, LIMITS)
+        return original(self, username, token)
+
+    monkeypatch.setattr(SingleConnectClient, "otp_valid", otp_valid)
+    response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 890
+
+
+@pytest.mark.django_db
+def test_every_attempt_in_flight_refuses_one_more(signed_in, simulator, limits):
+    signed_in.get(VERIFY)
+    # Three requests are still waiting for Single Connect: a fourth may not ask.
+    for _ in range(3):
+        assert lockout.reserve("alice", LIMITS).granted
+    response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert response.status_code == 429
+    assert simulator.call_count("otpvalid") == 0
+
+
+# -- the API --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reserve_counts_down(frozen):
+    first = lockout.reserve("bob", LIMITS)
+    assert first == lockout.Reservation("bob", True, 2)
+    assert counter("bob").last_attempt_at == frozen.now
+    assert lockout.reserve("bob", LIMITS).attempts_left == 1
+    assert lockout.reserve("bob", LIMITS).attempts_left == 0
+    refused = lockout.reserve("bob", LIMITS)
+    assert not refused.granted
+    assert refused.attempts_left == 0
+    # Nobody locked yet: every attempt is in flight. The refusal names a lockout's length.
+    assert refused.locked_until == frozen.now + dt.timedelta(seconds=900)
+    assert counter("bob").failures == 3
+
+
+@pytest.mark.django_db
+def test_record_wrong_starts_the_lockout_once(frozen):
+    reservations = [lockout.reserve("bob", LIMITS) for _ in range(3)]
+    until = frozen.now + dt.timedelta(seconds=900)
+    # The reservations reached the limit: the first wrong answer locks, once.
+    results = [lockout.record_wrong(reservation, LIMITS) for reservation in reservations]
+    assert results == [until, None, None]
+    assert counter("bob").locked_until == until
+    assert lockout.locked_until("bob") == until
+    refused = lockout.reserve("bob", LIMITS)
+    assert not refused.granted
+    assert refused.locked_until == until
+
+
+@pytest.mark.django_db
+def test_record_wrong_under_the_limit_does_not_lock():
+    reservation = lockout.reserve("bob", LIMITS)
+    assert lockout.record_wrong(reservation, LIMITS) is None
+    assert counter("bob").locked_until is None
+    assert lockout.locked_until("bob") is None
+
+
+@pytest.mark.django_db
+def test_give_back_undoes_a_reservation_and_a_lockout_it_caused(frozen):
+    reservations = [lockout.reserve("bob", LIMITS) for _ in range(3)]
+    assert lockout.record_wrong(reservations[0], LIMITS) is not None
+    assert counter("bob").locked_until is not None
+    lockout.give_back(reservations[1], LIMITS)
+    assert counter("bob").failures == 2
+    assert counter("bob").locked_until is None
+    assert lockout.reserve("bob", LIMITS).granted
+
+
+@pytest.mark.django_db
+def test_give_back_never_goes_below_zero():
+    reservation = lockout.reserve("bob", LIMITS)
+    lockout.reset("bob")
+    lockout.give_back(reservation, LIMITS)
+    assert counter("bob").failures == 0
+
+
+@pytest.mark.django_db
+def test_a_lockout_that_ran_out_is_forgotten(frozen):
+    for _ in range(3):
+        lockout.record_wrong(lockout.reserve("bob", LIMITS), LIMITS)
+    frozen.advance(900)
+    assert lockout.locked_until("bob") is None
+    reservation = lockout.reserve("bob", LIMITS)
+    assert reservation.granted
+    assert reservation.attempts_left == 2
+    assert counter("bob").locked_until is None
+
+
+@pytest.mark.django_db
+def test_reset_clears_everything():
+    for _ in range(3):
+        lockout.record_wrong(lockout.reserve("bob", LIMITS), LIMITS)
+    lockout.reset("bob")
+    assert counter("bob").failures == 0
+    assert lockout.locked_until("bob") is None
+
+
+def test_limits_lockout():
+    assert LIMITS.lockout == dt.timedelta(minutes=15)
+
+
+# -- in parallel ---------------------------------------------------------------------------------
+
+CHILD = r"""
+import json, os, sys
+
+config = json.loads(sys.argv[1])
+import django
+from django.conf import settings
+
+# The parent's test database, not the one tests/settings.py names.
+settings.DATABASES["default"]["NAME"] = config["database"]
+for name, value in config["settings"].items():
+    setattr(settings, name, value)
+django.setup()
+
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+client = Client()
+client.force_login(get_user_model().objects.get(username=config["username"]))
+assert client.get("/2fa/verify/").status_code == 200
+print("ready", flush=True)
+codes = json.loads(sys.stdin.readline())
+statuses = [client.post("/2fa/verify/", {"token": code}).status_code for code in codes]
+print(json.dumps(statuses), flush=True)
+"""
+
+PROCESSES = 4
+CODES_EACH = 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_codes_stop_at_the_limit(django_user_model, simulator, settings):
+    django_user_model.objects.create_user("alice", password="pw")
+    max_attempts = 5
+    child_settings = {
+        **simulator.django_settings(),
+        "SINGLECONNECT_APPLICATION_NAME": settings.SINGLECONNECT_APPLICATION_NAME,
+        "SINGLECONNECT_MAX_ATTEMPTS": max_attempts,
+        "SINGLECONNECT_LOCKOUT_SECONDS": 900,
+    }
+    config = {
+        "database": connection.settings_dict["NAME"],
+        "settings": child_settings,
+        "username": "alice",
+    }
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, json.dumps(config)],
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
+    try:
+        for child in children:
+            line = child.stdout.readline()
+            assert line == "ready\n", child.stderr.read()
+        # Every child has asked for a code; the last one issued is alice's code now.
+        wrong = wrong_code(simulator)
+        assert simulator.call_count("otpstatus") == PROCESSES
+        for child in children:
+            child.stdin.write(json.dumps([wrong] * CODES_EACH) + "\n")
+            child.stdin.flush()
+        results = []
+        for child in children:
+            out, err = child.communicate(timeout=15)
+            assert child.returncode == 0, err
+            results.extend(json.loads(out))
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+    assert len(results) == PROCESSES * CODES_EACH
+    assert set(results) <= {200, 429}
+    assert results.count(200) <= max_attempts - 1
+    assert simulator.call_count("otpvalid") == max_attempts
+    locked = AttemptCounter.objects.get(username="alice")
+    assert locked.failures == max_attempts
+    assert locked.locked_until is not None
+    assert VerificationEvent.objects.filter(event="failed").count() == max_attempts
+    assert VerificationEvent.objects.filter(event="locked_out").count() == 1
