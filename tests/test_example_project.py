@@ -1,0 +1,323 @@
+"""
+The example project and ``manage.py demo``. Each runs in a subprocess, because this suite
+runs under tests.settings and the example project must build its settings from the
+environment it is given, and nothing else.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGE = str(ROOT / "manage.py")
+# What a subprocess may keep from ours: enough to run Python, none of the settings.
+PASSED_THROUGH = ("PATH", "HOME", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL")
+CHECK_ID = re.compile(r"\(([a-z_.]+\.[EW]\d{3})\)")
+HELLO = "Hello demo, you passed the Single Connect step."
+
+
+def environment(**variables: str) -> dict[str, str]:
+    """An environment without SINGLECONNECT_*, DATABASE_URL or a .env file, plus ``variables``."""
+    base = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    return {**base, "ENV_FILE": "", "PYTHONUNBUFFERED": "1", **variables}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, MANAGE, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+SETTINGS_SCRIPT = """
+from django.conf import settings
+from django.core.checks import run_checks
+names = [name for name in dir(settings) if name.startswith("SINGLECONNECT_")] + [
+    "DEBUG", "ALLOWED_HOSTS", "SECRET_KEY", "LANGUAGES", "LOGIN_URL", "LOGIN_REDIRECT_URL",
+    "LOGOUT_REDIRECT_URL",
+]
+values = {name: getattr(settings, name) for name in names}
+values["DATABASE"] = settings.DATABASES["default"]["NAME"]
+values["checks"] = sorted(message.id for message in run_checks())
+print(repr(values))
+"""
+
+
+def example_settings(**variables: str) -> dict[str, Any]:
+    """The example project's settings under ``variables``, and the ids its checks report."""
+    result = manage("shell", "-c", SETTINGS_SCRIPT, env=environment(**variables))
+    assert result.returncode == 0, result.stderr
+    # The last line: Django's shell may first say what it imported.
+    values: dict[str, Any] = ast.literal_eval(result.stdout.strip().splitlines()[-1])
+    return values
+
+
+def test_check_passes_with_an_empty_environment() -> None:
+    result = manage("check", env=environment())
+    assert result.returncode == 0, result.stderr
+    # Only the expected warning: the default scheme is http, for the local simulator.
+    assert CHECK_ID.findall(result.stdout + result.stderr) == ["django_singleconnect.W001"]
+
+
+def test_migrate_into_database_url(tmp_path: Path) -> None:
+    database = tmp_path / "example.sqlite3"
+    result = manage("migrate", env=environment(DATABASE_URL=f"sqlite:///{database}"))
+    assert result.returncode == 0, result.stderr
+    with closing(sqlite3.connect(database)) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"auth_user", "django_session", "django_singleconnect_attemptcounter"} <= tables
+
+
+def test_defaults_point_at_the_local_simulator() -> None:
+    values = example_settings()
+    assert {name: values[name] for name in values if name.startswith("SINGLECONNECT_")} == {
+        "SINGLECONNECT_HOSTNAME": "127.0.0.1:8765",
+        "SINGLECONNECT_APPLICATION_NAME": "example-project",
+        "SINGLECONNECT_SCHEME": "http",
+    }
+    assert values["DEBUG"] is True
+    assert values["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"]
+    assert values["SECRET_KEY"].startswith("django-insecure-")
+    assert values["DATABASE"] == str(ROOT / "example_project" / "db.sqlite3")
+    assert ("tr", "Türkçe") in values["LANGUAGES"]
+    assert (values["LOGIN_URL"], values["LOGIN_REDIRECT_URL"], values["LOGOUT_REDIRECT_URL"]) == (
+        "/accounts/login/",
+        "/",
+        "/accounts/login/",
+    )
+    assert values["checks"] == ["django_singleconnect.W001"]
+
+
+def test_every_setting_from_the_environment(tmp_path: Path) -> None:
+    # The checks want these files to exist.
+    for name in ("ca.pem", "client.pem", "client.key"):
+        (tmp_path / name).write_text("")
+    values = example_settings(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'other.sqlite3'}",
+        SECRET_KEY="from-the-environment",
+        DEBUG="false",
+        ALLOWED_HOSTS="example.com,.example.org",
+        SINGLECONNECT_HOSTNAME="sc.example.com:8443",
+        SINGLECONNECT_APPLICATION_NAME="intranet",
+        SINGLECONNECT_SCHEME="https",
+        SINGLECONNECT_BASE_PATH="/custom/tfa",
+        SINGLECONNECT_TIMEOUT="3.05,10",
+        SINGLECONNECT_VERIFY=str(tmp_path / "ca.pem"),
+        SINGLECONNECT_CLIENT_CERT=f"{tmp_path / 'client.pem'},{tmp_path / 'client.key'}",
+        SINGLECONNECT_PROXIES="https=http://proxy.example.com:3128",
+        SINGLECONNECT_EXTRA_HEADERS="X-Gateway=abc,X-Team=web",
+        SINGLECONNECT_COOKIES="JSESSIONID=xyz",
+        SINGLECONNECT_ENFORCE="all",
+        SINGLECONNECT_EXEMPT_URLS="health,/status/",
+        SINGLECONNECT_OTP_INACTIVE_POLICY="deny",
+        SINGLECONNECT_TOKEN_DIGITS="8",
+        SINGLECONNECT_MAX_ATTEMPTS="3",
+        SINGLECONNECT_LOCKOUT_SECONDS="600",
+        SINGLECONNECT_RESEND_COOLDOWN="30",
+        SINGLECONNECT_MAX_CHALLENGES_PER_HOUR="4",
+        SINGLECONNECT_PENDING_TIMEOUT="300",
+        SINGLECONNECT_USERNAME="django.utils.text.slugify",
+        SINGLECONNECT_TRUSTED_PROXIES="10.0.0.0/8,192.168.1.1",
+        SINGLECONNECT_CACHE="default",
+    )
+    assert values == {
+        "SINGLECONNECT_HOSTNAME": "sc.example.com:8443",
+        "SINGLECONNECT_APPLICATION_NAME": "intranet",
+        "SINGLECONNECT_SCHEME": "https",
+        "SINGLECONNECT_BASE_PATH": "/custom/tfa",
+        "SINGLECONNECT_TIMEOUT": (3.05, 10.0),
+        "SINGLECONNECT_VERIFY": str(tmp_path / "ca.pem"),
+        "SINGLECONNECT_CLIENT_CERT": (str(tmp_path / "client.pem"), str(tmp_path / "client.key")),
+        "SINGLECONNECT_PROXIES": {"https": "http://proxy.example.com:3128"},
+        "SINGLECONNECT_EXTRA_HEADERS": {"X-Gateway": "abc", "X-Team": "web"},
+        "SINGLECONNECT_COOKIES": {"JSESSIONID": "xyz"},
+        "SINGLECONNECT_ENFORCE": "all",
+        "SINGLECONNECT_EXEMPT_URLS": ["health", "/status/"],
+        "SINGLECONNECT_OTP_INACTIVE_POLICY": "deny",
+        "SINGLECONNECT_TOKEN_DIGITS": 8,
+        "SINGLECONNECT_MAX_ATTEMPTS": 3,
+        "SINGLECONNECT_LOCKOUT_SECONDS": 600,
+        "SINGLECONNECT_RESEND_COOLDOWN": 30,
+        "SINGLECONNECT_MAX_CHALLENGES_PER_HOUR": 4,
+        "SINGLECONNECT_PENDING_TIMEOUT": 300,
+        "SINGLECONNECT_USERNAME": "django.utils.text.slugify",
+        "SINGLECONNECT_TRUSTED_PROXIES": ["10.0.0.0/8", "192.168.1.1"],
+        "SINGLECONNECT_CACHE": "default",
+        "DEBUG": False,
+        "ALLOWED_HOSTS": ["example.com", ".example.org"],
+        "SECRET_KEY": "from-the-environment",
+        "LANGUAGES": [("en", "English"), ("tr", "Türkçe")],
+        "LOGIN_URL": "/accounts/login/",
+        "LOGIN_REDIRECT_URL": "/",
+        "LOGOUT_REDIRECT_URL": "/accounts/login/",
+        "DATABASE": str(tmp_path / "other.sqlite3"),
+        # Every value has the type the package's checks ask for.
+        "checks": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("SINGLECONNECT_VERIFY", "true", True),
+        ("SINGLECONNECT_VERIFY", "False", False),
+        ("SINGLECONNECT_TIMEOUT", "5", 5.0),
+        ("SINGLECONNECT_CLIENT_CERT", "/ssl/both.pem", "/ssl/both.pem"),
+    ],
+)
+def test_one_value_forms(name: str, raw: str, expected: object) -> None:
+    value = example_settings(**{name: raw})[name]
+    assert (value, type(value)) == (expected, type(expected))
+
+
+# -- the demo ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Output:
+    """A subprocess's output, read in a thread so the pipe never fills."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: list[str] = []
+        self._stream = stream
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for line in self._stream:
+            self.lines.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, pattern: str, deadline: float) -> re.Match[str]:
+        while time.monotonic() < deadline:
+            match = re.search(pattern, self.text)
+            if match:
+                return match
+            time.sleep(0.05)
+        raise AssertionError(f"{pattern!r} never appeared in:\n{self.text}")
+
+    def close(self) -> None:
+        self._thread.join(timeout=5)
+        self._stream.close()
+
+
+def wait_for_server(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1).close()
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def stop(process: subprocess.Popen[str]) -> int:
+    """CONTROL-C to the whole process group, as a terminal sends it; SIGKILL if ignored."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        return process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise AssertionError("the demo did not stop on CONTROL-C") from None
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, Output]]:
+    """``manage.py demo`` on a free port with a fresh database: (site URL, its output)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, MANAGE, "demo", "--addrport", f"127.0.0.1:{port}", "--noreload"],
+        env=environment(DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        start_new_session=True,
+    )
+    output = Output(process.stdout)
+    try:
+        yield f"http://127.0.0.1:{port}", output
+    finally:
+        status = stop(process)
+        output.close()
+    assert status == 0, output.text
+    assert "Demo stopped." in output.text
+    # Nothing of the demo is left running: not runserver, not the simulator.
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)
+
+
+def test_demo_end_to_end(demo: tuple[str, Output]) -> None:
+    site, output = demo
+    deadline = time.monotonic() + 15
+    simulator = output.wait_for(r"Single Connect simulator on (http://[\d.]+:\d+)", deadline)[1]
+    assert "Log in as demo, password demo" in output.text
+    wait_for_server(f"{site}/accounts/login/", deadline)
+
+    with requests.Session() as browser:
+        page = browser.get(f"{site}/", timeout=5)
+        assert page.url == f"{site}/accounts/login/?next=/"
+        page = browser.post(
+            page.url,
+            {
+                "username": "demo",
+                "password": "demo",
+                "next": "/",
+                "csrfmiddlewaretoken": csrf_token(page.text),
+            },
+            timeout=5,
+        )
+        # The password was right: on to the code page, where the simulator issued a code.
+        assert page.status_code == 200
+        assert page.url == f"{site}/2fa/verify/?next=%2F"
+
+        code = requests.get(f"{simulator}/_simulator/otp", {"username": "demo"}, timeout=5).text
+        assert re.fullmatch(r"\d{6}", code)
+        output.wait_for(f"code for demo: {code}", deadline)
+
+        page = browser.post(
+            f"{site}/2fa/verify/",
+            {"token": code, "next": "/", "csrfmiddlewaretoken": csrf_token(page.text)},
+            timeout=5,
+        )
+        assert page.status_code == 200
+        assert page.url == f"{site}/"
+        assert HELLO in page.text
