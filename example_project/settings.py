@@ -75,6 +75,10 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The admin's Single Connect settings, and the circuit breaker, live in this cache: with
+# several worker processes give them a shared one, e.g. CACHE_URL=redis://127.0.0.1:6379/1.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("tr", "Türkçe")]
 TIME_ZONE = "UTC"
@@ -134,6 +138,9 @@ _OPTIONAL: dict[str, Callable[[str], Any]] = {
     "SINGLECONNECT_RESEND_COOLDOWN": env.int,
     "SINGLECONNECT_MAX_CHALLENGES_PER_HOUR": env.int,
     "SINGLECONNECT_PENDING_TIMEOUT": env.int,
+    "SINGLECONNECT_REPLAY_SECONDS": env.int,
+    "SINGLECONNECT_CIRCUIT_FAILURES": env.int,
+    "SINGLECONNECT_CIRCUIT_RESET_SECONDS": env.float,
     "SINGLECONNECT_USERNAME": env.str,
     "SINGLECONNECT_TRUSTED_PROXIES": env.list,
     "SINGLECONNECT_CACHE": env.str,

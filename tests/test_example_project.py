@@ -10,7 +10,6 @@ import ast
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,18 +23,10 @@ from typing import Any
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-MANAGE = str(ROOT / "manage.py")
-# What a subprocess may keep from ours: enough to run Python, none of the settings.
-PASSED_THROUGH = ("PATH", "HOME", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL")
+from tests.helpers import MANAGE, ROOT, environment, free_port
+
 CHECK_ID = re.compile(r"\(([a-z_.]+\.[EW]\d{3})\)")
 HELLO = "Hello demo, you passed the Single Connect step."
-
-
-def environment(**variables: str) -> dict[str, str]:
-    """An environment without SINGLECONNECT_*, DATABASE_URL or a .env file, plus ``variables``."""
-    base = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-    return {**base, "ENV_FILE": "", "PYTHONUNBUFFERED": "1", **variables}
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -59,6 +50,7 @@ names = [name for name in dir(settings) if name.startswith("SINGLECONNECT_")] + 
 ]
 values = {name: getattr(settings, name) for name in names}
 values["DATABASE"] = settings.DATABASES["default"]["NAME"]
+values["CACHE"] = settings.CACHES["default"]["BACKEND"].rpartition(".")[2]
 values["checks"] = sorted(message.id for message in run_checks())
 print(repr(values))
 """
@@ -100,6 +92,7 @@ def test_defaults_point_at_the_local_simulator() -> None:
     assert values["ALLOWED_HOSTS"] == ["localhost", "127.0.0.1"]
     assert values["SECRET_KEY"].startswith("django-insecure-")
     assert values["DATABASE"] == str(ROOT / "example_project" / "db.sqlite3")
+    assert values["CACHE"] == "LocMemCache"
     assert ("tr", "Türkçe") in values["LANGUAGES"]
     assert (values["LOGIN_URL"], values["LOGIN_REDIRECT_URL"], values["LOGOUT_REDIRECT_URL"]) == (
         "/accounts/login/",
@@ -137,6 +130,10 @@ def test_every_setting_from_the_environment(tmp_path: Path) -> None:
         SINGLECONNECT_RESEND_COOLDOWN="30",
         SINGLECONNECT_MAX_CHALLENGES_PER_HOUR="4",
         SINGLECONNECT_PENDING_TIMEOUT="300",
+        SINGLECONNECT_REPLAY_SECONDS="900",
+        SINGLECONNECT_CIRCUIT_FAILURES="3",
+        SINGLECONNECT_CIRCUIT_RESET_SECONDS="12.5",
+        CACHE_URL="redis://127.0.0.1:6379/1",
         SINGLECONNECT_USERNAME="django.utils.text.slugify",
         SINGLECONNECT_TRUSTED_PROXIES="10.0.0.0/8,192.168.1.1",
         SINGLECONNECT_CACHE="default",
@@ -161,6 +158,9 @@ def test_every_setting_from_the_environment(tmp_path: Path) -> None:
         "SINGLECONNECT_RESEND_COOLDOWN": 30,
         "SINGLECONNECT_MAX_CHALLENGES_PER_HOUR": 4,
         "SINGLECONNECT_PENDING_TIMEOUT": 300,
+        "SINGLECONNECT_REPLAY_SECONDS": 900,
+        "SINGLECONNECT_CIRCUIT_FAILURES": 3,
+        "SINGLECONNECT_CIRCUIT_RESET_SECONDS": 12.5,
         "SINGLECONNECT_USERNAME": "django.utils.text.slugify",
         "SINGLECONNECT_TRUSTED_PROXIES": ["10.0.0.0/8", "192.168.1.1"],
         "SINGLECONNECT_CACHE": "default",
@@ -172,6 +172,7 @@ def test_every_setting_from_the_environment(tmp_path: Path) -> None:
         "LOGIN_REDIRECT_URL": "/",
         "LOGOUT_REDIRECT_URL": "/accounts/login/",
         "DATABASE": str(tmp_path / "other.sqlite3"),
+        "CACHE": "RedisCache",
         # Every value has the type the package's checks ask for.
         "checks": [],
     }
@@ -192,12 +193,6 @@ def test_one_value_forms(name: str, raw: str, expected: object) -> None:
 
 
 # -- the demo ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Output:

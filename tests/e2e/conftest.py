@@ -1,0 +1,148 @@
+"""
+Fixtures for the browser tests: the simulator and the example site for the whole session,
+Chromium for this package of tests, a fresh browser context for each test; and, when a test
+fails, its pages kept under ``reports/e2e/``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from django_singleconnect.simulator import Simulator
+from tests.e2e.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Site,
+    log_tail,
+    prepare_database,
+    site_environment,
+    start_gunicorn,
+    stop_process_group,
+    wait_until_serving,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+# Actions and navigations give up after this long; the site answers in milliseconds.
+TIMEOUT_MS = 10_000
+
+PAGES = pytest.StashKey[list["Page"]]()
+
+
+@pytest.fixture(scope="session")
+def site_simulator() -> Iterator[Simulator]:
+    """The Single Connect simulator the site asks, in a thread of this process."""
+    with Simulator(output=io.StringIO()) as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="session")
+def site(site_simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The example project served by gunicorn (two workers), asking the simulator."""
+    directory = tmp_path_factory.mktemp("site")
+    env = site_environment(directory, site_simulator.django_settings())
+    prepare_database(env)
+    log = directory / "gunicorn.log"
+    process, url = start_gunicorn(env, log)
+    try:
+        wait_until_serving(process, url, log)
+        yield Site(url=url, simulator_url=site_simulator.url, log=log)
+    finally:
+        stop_process_group(process)
+
+
+@pytest.fixture(autouse=True)
+def _no_fault_left(site_simulator: Simulator) -> Iterator[None]:
+    """A scenario that makes the simulator fail never leaves it failing for the next one."""
+    yield
+    site_simulator.set_fault(None)
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    # Package, not session, scope: while Playwright runs, its event loop counts as running in
+    # this thread, and Django refuses database work there (SynchronousOnlyOperation). It must
+    # be gone before the rest of the suite, and pytest-django's teardown, run.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_page(
+    browser: Browser, site: Site, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Page]]:
+    """Open a page in a fresh browser context (its own cookies); options as for new_context."""
+    contexts = []
+    pages = request.node.stash.setdefault(PAGES, [])
+
+    def new_page(**options: Any) -> Page:
+        context = browser.new_context(base_url=site.url, **options)
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        pages.append(page)
+        return page
+
+    yield new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    """A page in a fresh English browser context."""
+    return new_page(locale="en-US")
+
+
+# -- evidence of failures ----------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each page of a failed test as reports/e2e/<test>.png and .html; drop stale ones."""
+    report = yield
+    if report.when != "call":
+        return report
+    folder = item.config.rootpath / "reports" / "e2e"
+    name = re.sub(r"[^\w.-]", "_", item.name)
+    for stale in folder.glob(f"{name}.*"):
+        stale.unlink()
+    if report.failed:
+        pages = item.stash.get(PAGES, [])
+        saved = [
+            _keep(page, folder, name if n == 0 else f"{name}.page{n + 1}")
+            for n, page in enumerate(pages)
+        ]
+        report.sections.append(("browser pages", "\n".join(saved) or "(no page was opened)"))
+        site = item.funcargs.get("site")
+        if isinstance(site, Site):
+            report.sections.append((f"gunicorn log ({site.log})", log_tail(site.log)))
+    return report
+
+
+def _keep(page: Page, folder: Path, stem: str) -> str:
+    from playwright.sync_api import Error
+
+    folder.mkdir(parents=True, exist_ok=True)
+    screenshot, html = folder / f"{stem}.png", folder / f"{stem}.html"
+    try:
+        page.screenshot(path=screenshot, full_page=True)
+        html.write_text(page.content(), encoding="utf-8")
+    except Error as error:  # a closed or crashed page
+        return f"{page.url}: not kept ({error.message})"
+    return f"{page.url}: {screenshot}, {html}"
