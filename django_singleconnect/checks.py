@@ -133,6 +133,9 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ),
     ("CACHE", lambda v: isinstance(v, str) and v in settings.CACHES, "E025", "a CACHES alias"),
     ("BASE_PATH", lambda v: isinstance(v, str) and v.startswith("/"), "E026", 'a path like "/x/y"'),
+    ("REPLAY_SECONDS", lambda v: _is_int(v, 0), "E028", "an int of 0 or more"),
+    ("CIRCUIT_FAILURES", lambda v: _is_int(v, 1), "E029", "an int of 1 or more"),
+    ("CIRCUIT_RESET_SECONDS", _is_number, "E030", "a positive number of seconds"),
 )
 
 HOSTNAME_IDS = {"scheme": "E003", "path": "E004", "port": "E005", "invalid": "E006"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -19,8 +20,11 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from . import __version__
-from .conf import Settings, get_config, verify_value
+from .circuit import Breaker
+from .conf import Settings, get_cache, get_config, timeout_value, verify_value
+from .deadline import POOL_CLASSES, deadline
 from .exceptions import (
+    SingleConnectCircuitOpen,
     SingleConnectError,
     SingleConnectTimeout,
     SingleConnectTLSError,
@@ -51,6 +55,20 @@ class _NoCookieJar(requests.cookies.RequestsCookieJar):
         return None
 
 
+class _WatchedAdapter(HTTPAdapter):
+    """Connections whose calls the deadline watchdog can cut short."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools are classes of their own
+            manager.pool_classes_by_scheme = POOL_CLASSES
+        return manager
+
+
 def _new_session() -> requests.Session:
     session = requests.Session()
     # Trust comes from Django settings only: no REQUESTS_CA_BUNDLE, no *_PROXY, no .netrc.
@@ -70,7 +88,7 @@ def _new_session() -> requests.Session:
         raise_on_status=False,
         respect_retry_after_header=False,
     )
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=retry)
+    adapter = _WatchedAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=retry)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session
@@ -82,6 +100,15 @@ def _pooled_session(key: tuple[Any, ...]) -> requests.Session:
         with _sessions_lock:
             session = _sessions.setdefault(key, _new_session())
     return session
+
+
+def _forget_sessions_in_child() -> None:
+    # A forked worker must not share its parent's sockets: it opens its own.
+    _sessions.clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_sessions_in_child)
 
 
 def close_sessions() -> None:
@@ -99,6 +126,24 @@ def _elapsed_ms(started: float) -> float:
 def _read_timed_out(exc: requests.exceptions.RequestException) -> bool:
     # requests reports a read timeout in the middle of the body as a ConnectionError.
     return any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
+
+
+def _error_class_for(exc: Exception) -> type[SingleConnectError]:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return SingleConnectTLSError
+    if isinstance(exc, requests.exceptions.Timeout):
+        return SingleConnectTimeout
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return SingleConnectUnexpectedResponse
+    if isinstance(
+        exc, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
+    ):
+        return SingleConnectTimeout if _read_timed_out(exc) else SingleConnectUnreachable
+    if isinstance(exc, requests.exceptions.RequestException):
+        return SingleConnectError
+    # requests checks that the VERIFY and CLIENT_CERT files exist before it connects and
+    # raises a bare OSError when one is missing.
+    return SingleConnectTLSError
 
 
 def _looks_like_html(response: requests.Response, body: bytes) -> bool:
@@ -127,12 +172,19 @@ class SingleConnectClient:
         self.application_name: str = pick("APPLICATION_NAME")
         self.scheme: str = pick("SCHEME")
         self.base_path: str = "/" + str(pick("BASE_PATH")).strip("/")
-        self.timeout: tuple[float, float] = pick("TIMEOUT")
+        self.timeout: tuple[float, float] = timeout_value(pick("TIMEOUT"))
         self.verify: bool | str = verify_value(pick("VERIFY"))
         self.client_cert: str | tuple[str, str] | None = pick("CLIENT_CERT")
         self.proxies: dict[str, str] = dict(pick("PROXIES") or {})
         self.extra_headers: dict[str, str] = dict(pick("EXTRA_HEADERS") or {})
         self.cookies: dict[str, str] = dict(pick("COOKIES") or {})
+        connect, read = self.timeout
+        self.breaker = Breaker(
+            cache=get_cache(),
+            failures=config.CIRCUIT_FAILURES,
+            reset_seconds=config.CIRCUIT_RESET_SECONDS,
+            trial_seconds=connect + read + 1,
+        )
         if overrides:
             raise TypeError(f"Unknown option(s): {', '.join(sorted(overrides))}")
         if not self.hostname or not self.application_name:
@@ -208,6 +260,7 @@ class SingleConnectClient:
         response: requests.Response,
         started: float,
     ) -> None:
+        self.breaker.succeeded()
         logger.info(
             "Single Connect %s for %r: %s (status %s) in %.0f ms",
             endpoint,
@@ -225,6 +278,7 @@ class SingleConnectClient:
         body: bytes,
         started: float,
     ) -> SingleConnectUnexpectedResponse:
+        self.breaker.failed()
         content_type = response.headers.get("Content-Type", "")
         # The body is not logged: a misbehaving gateway may echo the request back.
         logger.warning(
@@ -251,50 +305,49 @@ class SingleConnectClient:
         self, endpoint: str, username: str, data: dict[str, str]
     ) -> tuple[requests.Response, bytes, float]:
         started = time.monotonic()
-        try:
-            response = self._session.post(
-                self.url(endpoint),
-                data=data,
-                headers=self._headers(),
-                timeout=self.timeout,
-                verify=self.verify,
-                cert=self.client_cert,
-                proxies=self.proxies,
-                allow_redirects=False,
-                stream=True,
-            )
-            body = self._read_body(response)
-        except SingleConnectUnexpectedResponse as exc:
+        if not self.breaker.allow():
             logger.warning(
-                "Single Connect %s for %r: %s after %.0f ms",
-                endpoint,
-                username,
-                exc,
-                _elapsed_ms(started),
+                "Single Connect %s for %r: not called, the circuit is open", endpoint, username
             )
-            raise
-        except requests.exceptions.SSLError as exc:
-            raise self._failed(endpoint, username, started, SingleConnectTLSError, exc) from exc
-        except requests.exceptions.Timeout as exc:
-            raise self._failed(endpoint, username, started, SingleConnectTimeout, exc) from exc
-        except requests.exceptions.ContentDecodingError as exc:
+            raise SingleConnectCircuitOpen(f"{endpoint}: not called, the circuit is open")
+        connect, read = self.timeout
+        # The whole call, however the server drips its answer, ends within connect + read.
+        with deadline(connect + read) as call:
+            try:
+                response = self._session.post(
+                    self.url(endpoint),
+                    data=data,
+                    headers=self._headers(),
+                    timeout=self.timeout,
+                    verify=self.verify,
+                    cert=self.client_cert,
+                    proxies=self.proxies,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                body = self._read_body(response)
+            except SingleConnectUnexpectedResponse as exc:
+                self.breaker.failed()
+                logger.warning(
+                    "Single Connect %s for %r: unexpected answer, status %s, %s after %.0f ms",
+                    endpoint,
+                    username,
+                    exc.status_code,
+                    exc,
+                    _elapsed_ms(started),
+                )
+                raise
+            except (requests.exceptions.RequestException, OSError) as exc:
+                error_class = SingleConnectTimeout if call.expired else _error_class_for(exc)
+                raise self._failed(endpoint, username, started, error_class, exc) from exc
+        if call.expired:
+            # Cut short without an error is no answer either: http.client takes the end of the
+            # stream in the middle of the headers for their end, so a 200 that lost its
+            # Content-Length would read as an empty body, which otpvalid means "valid".
+            response.close()
             raise self._failed(
-                endpoint, username, started, SingleConnectUnexpectedResponse, exc
-            ) from exc
-        except (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.ChunkedEncodingError,
-        ) as exc:
-            error_class: type[SingleConnectError] = (
-                SingleConnectTimeout if _read_timed_out(exc) else SingleConnectUnreachable
+                endpoint, username, started, SingleConnectTimeout, TimeoutError("deadline")
             )
-            raise self._failed(endpoint, username, started, error_class, exc) from exc
-        except requests.exceptions.RequestException as exc:
-            raise self._failed(endpoint, username, started, SingleConnectError, exc) from exc
-        except OSError as exc:
-            # requests checks that the VERIFY and CLIENT_CERT files exist before it connects
-            # and raises a bare OSError when one is missing.
-            raise self._failed(endpoint, username, started, SingleConnectTLSError, exc) from exc
         return response, body, started
 
     def _read_body(self, response: requests.Response) -> bytes:
@@ -319,6 +372,7 @@ class SingleConnectClient:
         error_class: type[SingleConnectError],
         exc: Exception,
     ) -> SingleConnectError:
+        self.breaker.failed()
         # The exception's own text can quote the URL but never the form fields or headers.
         logger.warning(
             "Single Connect %s for %r: %s (%s) after %.0f ms",

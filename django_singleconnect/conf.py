@@ -60,6 +60,9 @@ OPTIONS: dict[str, Option] = {
         Option("RESEND_COOLDOWN", 60, admin_field="resend_cooldown"),
         Option("MAX_CHALLENGES_PER_HOUR", 5),
         Option("PENDING_TIMEOUT", 600),
+        Option("REPLAY_SECONDS", 600),
+        Option("CIRCUIT_FAILURES", 5),
+        Option("CIRCUIT_RESET_SECONDS", 30),
         Option("USERNAME", None),
         Option("TRUSTED_PROXIES", ()),
         Option("CACHE", "default"),
@@ -81,6 +84,14 @@ def verify_value(value: Any) -> bool | str:
     if isinstance(value, str) and value.strip():
         return value
     return True
+
+
+def timeout_value(value: Any) -> tuple[float, float]:
+    """``(connect, read)`` seconds; a single number serves for both."""
+    if isinstance(value, (int, float)):
+        return (float(value), float(value))
+    connect, read = value
+    return (float(connect), float(read))
 
 
 class Settings:
@@ -130,11 +141,7 @@ class Settings:
 
     @property
     def TIMEOUT(self) -> tuple[float, float]:
-        value = self._get("TIMEOUT")
-        if isinstance(value, (int, float)):
-            return (float(value), float(value))
-        connect, read = value
-        return (float(connect), float(read))
+        return timeout_value(self._get("TIMEOUT"))
 
     @property
     def VERIFY(self) -> bool | str:
@@ -194,6 +201,18 @@ class Settings:
     @property
     def PENDING_TIMEOUT(self) -> int:
         return int(self._get("PENDING_TIMEOUT"))
+
+    @property
+    def REPLAY_SECONDS(self) -> int:
+        return int(self._get("REPLAY_SECONDS"))
+
+    @property
+    def CIRCUIT_FAILURES(self) -> int:
+        return int(self._get("CIRCUIT_FAILURES"))
+
+    @property
+    def CIRCUIT_RESET_SECONDS(self) -> float:
+        return float(self._get("CIRCUIT_RESET_SECONDS"))
 
     @property
     def USERNAME(self) -> str | None:

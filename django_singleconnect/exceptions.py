@@ -28,6 +28,12 @@ class SingleConnectTLSError(SingleConnectError):
     cause = "tls"
 
 
+class SingleConnectCircuitOpen(SingleConnectError):
+    """Single Connect failed repeatedly of late, so it is not being called for a while."""
+
+    cause = "circuit_open"
+
+
 class SingleConnectUnexpectedResponse(SingleConnectError):
     """An answer that is none of those the API documents (other status, HTML, redirect...)."""
 

@@ -159,3 +159,20 @@ class VerificationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.username} {self.event}"
+
+
+class UsedCode(models.Model):
+    """
+    Codes that verified a login, kept as keyed hashes for a while so that a code cannot be
+    used twice, even where Single Connect would accept it again.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("used code")
+        verbose_name_plural = _("used codes")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -9,6 +9,11 @@ Signals of the second-factor step. Every one is sent with ``request``, ``user`` 
 - ``user_locked_out``: ``locked_until``, an aware datetime.
 - ``service_unavailable``: Single Connect gave no clear answer; ``error`` is the
   :class:`~django_singleconnect.exceptions.SingleConnectError`.
+
+Two more concern Single Connect itself, not a user, and are sent with neither:
+
+- ``circuit_opened``: ``failures`` in a row; no call is made for ``reset_seconds``.
+- ``circuit_closed``: a trial call got a documented answer; calls resume.
 """
 
 from __future__ import annotations
@@ -20,3 +25,5 @@ verification_succeeded = Signal()
 verification_failed = Signal()
 user_locked_out = Signal()
 service_unavailable = Signal()
+circuit_opened = Signal()
+circuit_closed = Signal()

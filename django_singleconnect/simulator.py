@@ -45,7 +45,11 @@ FAULT_MODES = (
     "html",  # HTTP 200 with an HTML login page, as an expired gateway session gives
     "redirect",  # HTTP 302 to a login page
     "drop",  # close the connection without answering
+    "drip",  # answer "true" one byte every `seconds`, headers included
+    "endless",  # HTTP 200 with a body that never ends (until the client hangs up)
 )
+#: The most a faulty answer goes on for, so that no test can hang for ever.
+FAULT_LIMIT_SECONDS = 60
 
 DASH = "\N{EN DASH}"  # Tomcat's pages use an en dash, not a hyphen
 
@@ -385,10 +389,35 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", "/netright/login")
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif fault.mode == "drip":
+            self._drip(fault.seconds or 1.0)
+        elif fault.mode == "endless":
+            self._endless()
         else:  # drop
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
         return True
+
+    def _drip(self, interval: float) -> None:
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\ntrue"
+        self.close_connection = True
+        give_up = time.monotonic() + FAULT_LIMIT_SECONDS
+        for byte in answer:
+            if time.monotonic() > give_up:
+                break
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(interval)
+
+    def _endless(self) -> None:
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        chunk = b"true " * 1024
+        give_up = time.monotonic() + FAULT_LIMIT_SECONDS
+        while time.monotonic() < give_up:
+            self.wfile.write(chunk)
 
     # -- routes --------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import lockout, signals
+from . import lockout, replay, signals
 from .access import verify_url
 from .client import SingleConnectClient
 from .conf import Settings, get_config
@@ -213,23 +213,28 @@ def verify(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _form_page(step, form)
 
+    token = form.cleaned_data["token"]
     reservation = lockout.reserve(step.username, step.limits)
     if not reservation.granted:
         return _locked(step, reservation.locked_until)
-    try:
-        valid = SingleConnectClient(step.config).otp_valid(
-            step.username, form.cleaned_data["token"]
-        )
-    except SingleConnectError as error:
-        lockout.give_back(reservation, step.limits)
-        return _unavailable(step, error)
-    if valid:
-        lockout.reset(step.username)
-        step.audit(Event.VERIFIED)
-        return _verified(step, "otp")
+    # A code that already verified a login is a wrong code, whatever Single Connect says.
+    replayed = replay.was_used(step.username, token, step.config.REPLAY_SECONDS)
+    if not replayed:
+        try:
+            valid = SingleConnectClient(step.config).otp_valid(step.username, token)
+        except SingleConnectError as error:
+            lockout.give_back(reservation, step.limits)
+            return _unavailable(step, error)
+        if valid:
+            # Of two requests with one code checked side by side, only the first one counts.
+            if replay.remember(step.username, token, step.config.REPLAY_SECONDS):
+                lockout.reset(step.username)
+                step.audit(Event.VERIFIED)
+                return _verified(step, "otp")
+            replayed = True
 
     started_lockout = lockout.record_wrong(reservation, step.limits)
-    step.audit(Event.FAILED)
+    step.audit(Event.FAILED, "replayed code" if replayed else "")
     step.send(signals.verification_failed, attempts_left=reservation.attempts_left)
     if started_lockout is not None:
         step.audit(Event.LOCKED_OUT)

@@ -119,6 +119,12 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"BASE_PATH": "twofactorauth-ui/rest/tfa"}, "E026"),
     ({"BASE_PATH": ""}, "E026"),
     ({"BASE_PATH": None}, "E026"),
+    ({"REPLAY_SECONDS": -1}, "E028"),
+    ({"REPLAY_SECONDS": "600"}, "E028"),
+    ({"CIRCUIT_FAILURES": 0}, "E029"),
+    ({"CIRCUIT_FAILURES": True}, "E029"),
+    ({"CIRCUIT_RESET_SECONDS": 0}, "E030"),
+    ({"CIRCUIT_RESET_SECONDS": "30"}, "E030"),
     ({"SCHEME": "http"}, "W001"),
     ({"VERIFY": False}, "W002"),
 ]
@@ -266,7 +272,7 @@ def test_every_id_in_checks_py_is_tested() -> None:
     defined = set(re.findall(r'"([EW]\d{3})"', source))
     tested = {check_id for _, check_id in CASES} | {"W003", "W004", "E027"}
     assert defined | {"W003", "W004", "E027"} == tested
-    expected = {f"E{number:03d}" for number in range(1, 28)} | {"W001", "W002", "W003", "W004"}
+    expected = {f"E{number:03d}" for number in range(1, 31)} | {"W001", "W002", "W003", "W004"}
     assert tested == expected
 
 

@@ -364,6 +364,8 @@ FAULTS = {
     "html": Expected(SingleConnectUnexpectedResponse, 200),
     "redirect": Expected(SingleConnectUnexpectedResponse, 302),
     "drop": Expected(SingleConnectUnreachable),
+    "drip": Expected(SingleConnectTimeout),  # 0.2 s a byte, past the 0.05 s read timeout
+    "endless": Expected(SingleConnectUnexpectedResponse, 200),
 }
 
 

@@ -1,0 +1,214 @@
+"""A code that verified a login is refused for a while, whatever Single Connect says."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from django_singleconnect import replay
+from django_singleconnect.client import SingleConnectClient
+from django_singleconnect.models import AttemptCounter, UsedCode, VerificationEvent
+from django_singleconnect.simulator import Simulator
+
+pytestmark = pytest.mark.django_db
+
+VERIFY = "/2fa/verify/"
+
+
+@pytest.fixture
+def lenient(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """A Single Connect that accepts any code, as many times as it is typed."""
+    monkeypatch.setattr(Simulator, "otp_valid", lambda self, username, token: True)
+    return simulator
+
+
+@pytest.fixture
+def new_login(login: Callable[..., Any]) -> Callable[..., Client]:
+    """A new browser, signed in with the password and on the code page."""
+
+    def new_login(username: str = "alice") -> Client:
+        client = Client()
+        login(client, username)
+        assert client.get(VERIFY).status_code == 200
+        return client
+
+    return new_login
+
+
+def is_verified_now(client: Client) -> bool:
+    return client.get("/").status_code == 200
+
+
+def failures(username: str = "alice") -> int:
+    counter = AttemptCounter.objects.filter(username=username).first()
+    return counter.failures if counter else 0
+
+
+def test_a_code_verifies_one_login_only(
+    user: Any, lenient: Simulator, new_login: Callable[..., Client]
+) -> None:
+    first = new_login()
+    code = lenient.current_code("alice")
+    assert first.post(VERIFY, {"token": code})["Location"] == "/"
+    assert is_verified_now(first)
+    assert lenient.call_count("otpvalid") == 1
+
+    second = new_login()
+    response = second.post(VERIFY, {"token": code})
+    assert response.status_code == 200
+    assert "That code is not right. 4 attempts left." in response.content.decode()
+    assert lenient.call_count("otpvalid") == 1  # Single Connect was not asked
+    assert failures() == 1
+    assert not is_verified_now(second)
+    event = VerificationEvent.objects.order_by("pk").last()
+    assert (event.event, event.detail) == ("failed", "replayed code")
+    # The code Single Connect just sent still works.
+    assert second.post(VERIFY, {"token": lenient.current_code("alice")})["Location"] == "/"
+    assert failures() == 0
+
+
+def test_replays_count_towards_the_lockout(
+    user: Any, lenient: Simulator, new_login: Callable[..., Client], settings: Any
+) -> None:
+    settings.SINGLECONNECT_MAX_ATTEMPTS = 2
+    first = new_login()
+    code = lenient.current_code("alice")
+    first.post(VERIFY, {"token": code})
+    second = new_login()
+    assert second.post(VERIFY, {"token": code}).status_code == 200
+    assert second.post(VERIFY, {"token": code}).status_code == 429
+    assert lenient.call_count("otpvalid") == 1
+
+
+def test_another_user_with_the_same_digits_is_not_affected(
+    user: Any,
+    django_user_model: Any,
+    password: str,
+    lenient: Simulator,
+    new_login: Callable[..., Client],
+) -> None:
+    django_user_model.objects.create_user("bob", password=password)
+    alice = new_login()
+    code = lenient.current_code("alice")
+    assert alice.post(VERIFY, {"token": code})["Location"] == "/"
+    bob = new_login("bob")
+    assert bob.post(VERIFY, {"token": code})["Location"] == "/"
+    assert is_verified_now(bob)
+    assert failures("bob") == 0
+    assert UsedCode.objects.count() == 2
+
+
+@pytest.mark.parametrize(("age", "accepted"), [(599, False), (601, True)])
+def test_the_window(
+    user: Any,
+    lenient: Simulator,
+    new_login: Callable[..., Client],
+    settings: Any,
+    age: int,
+    accepted: bool,
+) -> None:
+    settings.SINGLECONNECT_REPLAY_SECONDS = 600
+    first = new_login()
+    code = lenient.current_code("alice")
+    first.post(VERIFY, {"token": code})
+    UsedCode.objects.update(created_at=timezone.now() - dt.timedelta(seconds=age))
+    second = new_login()
+    response = second.post(VERIFY, {"token": code})
+    assert (response.status_code == 302) is accepted
+    assert is_verified_now(second) is accepted
+    assert lenient.call_count("otpvalid") == (2 if accepted else 1)
+    # Accepted again, it is kept again, from now.
+    assert UsedCode.objects.filter(
+        created_at__gt=timezone.now() - dt.timedelta(seconds=60)
+    ).exists() is (accepted)
+
+
+def test_no_window_leaves_it_to_single_connect(
+    user: Any, lenient: Simulator, new_login: Callable[..., Client], settings: Any
+) -> None:
+    settings.SINGLECONNECT_REPLAY_SECONDS = 0
+    first = new_login()
+    code = lenient.current_code("alice")
+    first.post(VERIFY, {"token": code})
+    second = new_login()
+    assert second.post(VERIFY, {"token": code})["Location"] == "/"
+    assert lenient.call_count("otpvalid") == 2
+
+
+def test_a_code_checked_alongside_is_accepted_once(
+    user: Any,
+    lenient: Simulator,
+    new_login: Callable[..., Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """
+    Two requests with one code, each past the replay check before the other is done (two
+    workers, say): Single Connect accepts both, and only one of them may get in.
+    """
+    first = new_login()
+    second = new_login()
+    code = lenient.current_code("alice")
+    original = SingleConnectClient.otp_valid
+    inner: list[Any] = []
+
+    def otp_valid(self: SingleConnectClient, username: str, token: str) -> bool:
+        valid = original(self, username, token)
+        if not inner:
+            inner.append(None)
+            # The other request runs start to end while this one waits for its answer.
+            inner[0] = second.post(VERIFY, {"token": code})
+        return valid
+
+    monkeypatch.setattr(SingleConnectClient, "otp_valid", otp_valid)
+    outer = first.post(VERIFY, {"token": code})
+    assert lenient.call_count("otpvalid") == 2
+    assert inner[0].status_code == 302  # the first to finish gets in
+    assert outer.status_code == 200
+    assert "That code is not right." in outer.content.decode()
+    assert [is_verified_now(first), is_verified_now(second)] == [False, True]
+    event = VerificationEvent.objects.order_by("pk").last()
+    assert (event.event, event.detail) == ("failed", "replayed code")
+    assert UsedCode.objects.count() == 1
+
+
+def test_only_a_keyed_hash_is_kept(
+    user: Any, lenient: Simulator, new_login: Callable[..., Client]
+) -> None:
+    client = new_login()
+    code = lenient.current_code("alice")
+    assert code is not None
+    client.post(VERIFY, {"token": code})
+    (row,) = UsedCode.objects.values()
+    stored = json.dumps(row, default=str)
+    assert code not in stored
+    assert "alice" not in stored
+    assert len(row["digest"]) == 64
+    # Not a plain hash that ten million guesses would undo: it needs the SECRET_KEY.
+    for unkeyed in (f"alice\x00{code}", code, f"alice{code}"):
+        assert row["digest"] != hashlib.sha256(unkeyed.encode()).hexdigest()
+    with override_settings(SECRET_KEY="another-secret"):
+        assert not replay.was_used("alice", code, 600)
+    assert replay.was_used("alice", code, 600)
+    assert str(UsedCode.objects.get()) == f"{row['created_at']:%Y-%m-%d %H:%M:%S}"
+
+
+def test_old_rows_are_purged_when_a_code_is_remembered(settings: Any) -> None:
+    settings.SINGLECONNECT_REPLAY_SECONDS = 600
+    now = timezone.now()
+    old = UsedCode.objects.create(digest="a" * 64)
+    recent = UsedCode.objects.create(digest="b" * 64)
+    UsedCode.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(seconds=601))
+    UsedCode.objects.filter(pk=recent.pk).update(created_at=now - dt.timedelta(seconds=599))
+    assert replay.remember("alice", "123456", 600) is True
+    assert replay.remember("alice", "123456", 600) is False
+    assert set(UsedCode.objects.values_list("digest", flat=True)) == {
+        "b" * 64,
+        replay._digest("alice", "123456"),
+    }
