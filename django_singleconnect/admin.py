@@ -18,7 +18,7 @@ from .models import AttemptCounter, SingleConnectConfiguration, VerificationEven
 
 SOURCE_LABELS = {
     "admin": _("this page"),
-    "settings": _("settings.py"),
+    "settings": "settings.py",
     "default": _("default"),
 }
 

@@ -5,7 +5,6 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
 
 class TokenInput(forms.TextInput):
@@ -40,12 +39,7 @@ class TokenForm(forms.Form):
         # ASCII digits only: \d would let other scripts' digits through.
         if not re.fullmatch(f"[0-9]{{{self.digits}}}", token):
             raise forms.ValidationError(
-                ngettext_lazy(
-                    "Enter the %(digits)d-digit code.",
-                    "Enter the %(digits)d-digit code.",
-                    "digits",
-                )
-                % {"digits": self.digits},
+                _("Enter the %(digits)d-digit code.") % {"digits": self.digits},
                 code="format",
             )
         return token

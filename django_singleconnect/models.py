@@ -11,7 +11,7 @@ from .validators import validate_hostname
 
 
 class EnforceMode(models.TextChoices):
-    DECORATED = "decorated", _("Decorated views and the Django admin")
+    DECORATED = "decorated", _("Protected views and the Django admin")
     ALL = "all", _("Every view for signed-in users")
 
 
@@ -114,7 +114,7 @@ class AttemptCounter(models.Model):
     """Wrong codes for one Single Connect username, shared by every process and host."""
 
     username = models.CharField(_("Single Connect username"), max_length=255, unique=True)
-    failures = models.PositiveIntegerField(_("wrong codes"), default=0)
+    failures = models.PositiveIntegerField(_("number of wrong codes"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
 

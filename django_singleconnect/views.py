@@ -250,8 +250,8 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 def _wrong_code_message(attempts_left: int) -> str:
     return ngettext(
-        "That code is not right. %(count)d attempt left.",
-        "That code is not right. %(count)d attempts left.",
+        "That code is incorrect. %(count)d attempt left.",
+        "That code is incorrect. %(count)d attempts left.",
         attempts_left,
     ) % {"count": attempts_left}
 

@@ -305,10 +305,10 @@ def test_wrong_codes_say_how_many_attempts_are_left(signed_in, simulator, settin
     signed_in.get(VERIFY)
     response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
     assert response.status_code == 200
-    assert "That code is not right. 2 attempts left." in response.content.decode()
+    assert "That code is incorrect. 2 attempts left." in response.content.decode()
     assert failures() == 1
     response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
-    assert "That code is not right. 1 attempt left." in response.content.decode()
+    assert "That code is incorrect. 1 attempt left." in response.content.decode()
     assert failures() == 2
     assert not is_verified_now(signed_in)
     # The right code still works, and clears the count.

@@ -63,7 +63,7 @@ def test_a_code_verifies_one_login_only(
     second = new_login()
     response = second.post(VERIFY, {"token": code})
     assert response.status_code == 200
-    assert "That code is not right. 4 attempts left." in response.content.decode()
+    assert "That code is incorrect. 4 attempts left." in response.content.decode()
     assert lenient.call_count("otpvalid") == 1  # Single Connect was not asked
     assert failures() == 1
     assert not is_verified_now(second)
@@ -171,7 +171,7 @@ def test_a_code_checked_alongside_is_accepted_once(
     assert lenient.call_count("otpvalid") == 2
     assert inner[0].status_code == 302  # the first to finish gets in
     assert outer.status_code == 200
-    assert "That code is not right." in outer.content.decode()
+    assert "That code is incorrect." in outer.content.decode()
     assert [is_verified_now(first), is_verified_now(second)] == [False, True]
     event = VerificationEvent.objects.order_by("pk").last()
     assert (event.event, event.detail) == ("failed", "replayed code")

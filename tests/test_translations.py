@@ -161,7 +161,7 @@ def test_a_wrong_code_is_refused_in_turkish(turkish, simulator, settings):
     text = page(response)
     assert 'lang="tr"' in text
     assert "Kod hatalı. 2 deneme hakkınız kaldı." in text
-    assert "That code is not right" not in text
+    assert "That code is incorrect" not in text
     response = turkish.post(VERIFY, {"token": wrong_code(simulator)})
     assert "Kod hatalı. 1 deneme hakkınız kaldı." in page(response)
 

@@ -75,7 +75,7 @@ def test_a_wrong_code_says_how_many_attempts_are_left(page: Page, site: Site) ->
     send_code(page, wrong_code(site.code("bob")))
 
     errors = page.locator("#token-errors")
-    expect(errors).to_have_text(f"That code is not right. {MAX_ATTEMPTS - 1} attempts left.")
+    expect(errors).to_have_text(f"That code is incorrect. {MAX_ATTEMPTS - 1} attempts left.")
     expect(page.locator("input[name=token]")).to_have_value("")
     # The form still takes the right code.
     send_code(page, site.code("bob"))
