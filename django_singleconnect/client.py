@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.cookiejar
 import logging
 import os
+import ssl
 import threading
 import time
 from typing import Any
@@ -144,6 +145,27 @@ def _error_class_for(exc: Exception) -> type[SingleConnectError]:
     # requests checks that the VERIFY and CLIENT_CERT files exist before it connects and
     # raises a bare OSError when one is missing.
     return SingleConnectTLSError
+
+
+def _tls_reason(exc: BaseException) -> str:
+    """
+    What the TLS layer said ("certificate has expired", "Hostname mismatch..."), for the
+    operator. Only the ssl module's own words are used: they never hold request data.
+    """
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
+            return str(error.verify_message)
+        if isinstance(error, ssl.SSLError) and error.reason:
+            return str(error.reason)
+        pending.extend([*error.args, error.__cause__, error.__context__])
+        pending.append(getattr(error, "reason", None))
+    return ""
 
 
 def _looks_like_html(response: requests.Response, body: bytes) -> bool:
@@ -373,13 +395,16 @@ class SingleConnectClient:
         exc: Exception,
     ) -> SingleConnectError:
         self.breaker.failed()
-        # The exception's own text can quote the URL but never the form fields or headers.
+        detail = type(exc).__name__
+        reason = _tls_reason(exc)
+        if reason:
+            detail = f"{detail}: {reason}"
         logger.warning(
             "Single Connect %s for %r: %s (%s) after %.0f ms",
             endpoint,
             username,
             error_class.cause,
-            type(exc).__name__,
+            detail,
             _elapsed_ms(started),
         )
-        return error_class(f"{endpoint}: {error_class.cause} ({type(exc).__name__})")
+        return error_class(f"{endpoint}: {error_class.cause} ({detail})")

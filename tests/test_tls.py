@@ -97,6 +97,16 @@ CASES = {
     "not yet valid": ("not_yet_valid", "ca", False),
     "no client certificate": ("server", "ca", True),
 }
+# What the log line says of each, in the ssl module's own words, for the operator. Under
+# TLS 1.3 the server's refusal of a missing client certificate arrives after the handshake,
+# sometimes as a bare end of stream with no reason to quote.
+REASONS: dict[str, str | None] = {
+    "unknown CA": "unable to get local issuer certificate",
+    "wrong host name": "certificate is not valid for '127.0.0.1'",
+    "expired": "certificate has expired",
+    "not yet valid": "certificate is not yet valid",
+    "no client certificate": None,
+}
 
 
 @pytest.mark.parametrize("endpoint", ["otpstatus", "otpvalid"])
@@ -126,7 +136,9 @@ def test_tls_failures_fail_closed(
         assert server.calls == []
         assert server.current_code("alice") == code  # not used up
     (message,) = warnings_of(caplog)
-    assert f"Single Connect {endpoint} for 'alice': tls (SSLError)" in message
+    assert f"Single Connect {endpoint} for 'alice': tls (SSLError" in message
+    reason = REASONS[case]
+    assert reason is None or reason in message
 
 
 # -- the settings, on the code page -----------------------------------------------------------
