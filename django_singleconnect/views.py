@@ -6,6 +6,7 @@ on the 503 page, with nobody verified.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ def _login_url(next_url: str) -> str:
     return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
 
 
-def _locked(step: Step, until: Any) -> HttpResponse:
+def _locked(step: Step, until: dt.datetime) -> HttpResponse:
     seconds = max(1, math.ceil((until - timezone.now()).total_seconds()))
     response = step.render(
         "locked.html", status=429, locked_until=until, minutes=math.ceil(seconds / 60)
@@ -216,6 +217,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     token = form.cleaned_data["token"]
     reservation = lockout.reserve(step.username, step.limits)
     if not reservation.granted:
+        assert reservation.locked_until is not None  # a refusal always says until when
         return _locked(step, reservation.locked_until)
     # A code that already verified a login is a wrong code, whatever Single Connect says.
     replayed = replay.was_used(step.username, token, step.config.REPLAY_SECONDS)
