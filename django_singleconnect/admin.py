@@ -68,7 +68,7 @@ class SingleConnectConfigurationAdmin(admin.ModelAdmin):  # type: ignore[type-ar
                 "fields": ("effective_configuration",),
                 "description": _(
                     "An empty field above falls back to settings.py. Saved values reach "
-                    "every process at once when the cache is shared."
+                    "every process within a second when the cache is shared."
                 ),
             },
         ),

@@ -8,6 +8,7 @@ ever written into ``django.conf.settings``. The admin's values live in Django's 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -19,9 +20,13 @@ from django.core.cache import BaseCache, caches
 PREFIX = "SINGLECONNECT_"
 
 CACHE_KEY = "django_singleconnect:configuration:v1"
-# With a shared cache (Redis, Memcached) a save reaches every process at once, because the
-# save drops the key. A per-process cache (local memory) cannot be told, so its copy expires.
+# With a shared cache (Redis, Memcached) a save reaches every process (within the second of
+# PROCESS_COPY_SECONDS), because the save drops the key. A per-process cache (local memory)
+# cannot be told, so its copy expires.
 CACHE_TIMEOUT = 60
+# Each process also keeps what it read for a second, so that a busy site asks the cache at
+# most once a second; a save reaches the other processes within that second.
+PROCESS_COPY_SECONDS = 1.0
 
 REQUIRED = object()
 
@@ -232,26 +237,58 @@ def get_cache() -> BaseCache:
     return caches[Settings().CACHE]
 
 
+class _ProcessCopy:
+    """
+    This process's copy of the admin's values, kept for ``PROCESS_COPY_SECONDS``: a page
+    that must learn ``ENFORCE`` then costs no cache round trip, Redis included.
+    """
+
+    def __init__(self) -> None:
+        self.value: dict[str, Any] | None = None
+        self.expires = 0.0
+
+    def get(self) -> dict[str, Any] | None:
+        return self.value if time.monotonic() < self.expires else None
+
+    def set(self, value: dict[str, Any]) -> None:
+        self.value, self.expires = value, time.monotonic() + PROCESS_COPY_SECONDS
+
+    def clear(self) -> None:
+        self.value, self.expires = None, 0.0
+
+
+_process_copy = _ProcessCopy()
+
+
 def load_overrides() -> dict[str, Any]:
-    """The admin's values, from the cache when warm, else from the database."""
+    """The admin's values: this process's copy, else the cache, else the database."""
+    overrides = _process_copy.get()
+    if overrides is not None:
+        return overrides
     cache = get_cache()
-    overrides: dict[str, Any] | None = cache.get(CACHE_KEY)
+    overrides = cache.get(CACHE_KEY)
     if overrides is None:
         from .models import SingleConnectConfiguration
 
         overrides = SingleConnectConfiguration.stored_overrides()
         cache.set(CACHE_KEY, overrides, CACHE_TIMEOUT)
+    _process_copy.set(overrides)
     return overrides
 
 
 async def aload_overrides() -> dict[str, Any]:
-    overrides: dict[str, Any] | None = await get_cache().aget(CACHE_KEY)
-    if overrides is None:
-        overrides = await sync_to_async(load_overrides)()
-    return overrides
+    overrides = _process_copy.get()
+    if overrides is not None:
+        return overrides
+    cached: dict[str, Any] | None = await get_cache().aget(CACHE_KEY)
+    if cached is None:
+        return await sync_to_async(load_overrides)()
+    _process_copy.set(cached)
+    return cached
 
 
 def forget_overrides() -> None:
+    _process_copy.clear()
     get_cache().delete(CACHE_KEY)
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 
 from django_singleconnect import state, views
 from django_singleconnect.client import close_sessions
+from django_singleconnect.conf import forget_overrides
 from django_singleconnect.simulator import Simulator
 
 pytest_plugins = ["django_singleconnect.pytest_plugin"]
@@ -22,7 +23,9 @@ PASSWORD = "correct horse"
 def _fresh_cache_and_pool() -> Iterator[None]:
     for cache in caches.all():
         cache.clear()
+    forget_overrides()  # and this process's copy of the admin's values
     yield
+    forget_overrides()
     close_sessions()
 
 

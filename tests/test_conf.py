@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync
 from django.core.cache import caches
 from django.test import override_settings
 
+from django_singleconnect import conf
 from django_singleconnect.conf import (
     CACHE_KEY,
     OPTIONS,
@@ -214,6 +215,46 @@ def test_a_warm_cache_costs_no_query(django_assert_num_queries: Any) -> None:
         values = [getattr(config, name) for name in OPTIONS]
         list(config.describe())
     assert values[0] == "admin.example.com"
+
+
+@pytest.mark.django_db
+def test_each_process_asks_the_cache_at_most_once_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another process's save reaches this one through the shared cache, within a second."""
+    now = [1000.0]
+    monkeypatch.setattr(conf.time, "monotonic", lambda: now[0])
+    SingleConnectConfiguration.objects.create(max_attempts=3)
+    assert get_config().MAX_ATTEMPTS == 3
+    # Another process saves: the shared cache changes, this process's copy does not know.
+    conf.get_cache().set(conf.CACHE_KEY, {"MAX_ATTEMPTS": 7})
+    now[0] += conf.PROCESS_COPY_SECONDS - 0.01
+    assert get_config().MAX_ATTEMPTS == 3
+    now[0] += 0.02
+    assert get_config().MAX_ATTEMPTS == 7
+
+
+@pytest.mark.django_db
+def test_the_process_copy_spares_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    get_config()
+    cache = conf.get_cache()
+    reads: list[str] = []
+    monkeypatch.setattr(cache, "get", lambda key, *args, **kwargs: reads.append(key))
+    for _ in range(100):
+        get_config()
+    assert reads == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_reads_share_the_process_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(conf.time, "monotonic", lambda: now[0])
+    read = async_to_sync(conf.aget_config)
+    assert read().MAX_ATTEMPTS == 5  # cold: read from the database
+    conf.get_cache().set(conf.CACHE_KEY, {"MAX_ATTEMPTS": 4})
+    assert read().MAX_ATTEMPTS == 5  # this process's copy
+    now[0] += conf.PROCESS_COPY_SECONDS + 0.01
+    assert read().MAX_ATTEMPTS == 4  # from the cache
 
 
 @pytest.mark.django_db
