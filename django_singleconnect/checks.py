@@ -136,6 +136,12 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ("REPLAY_SECONDS", lambda v: _is_int(v, 0), "E028", "an int of 0 or more"),
     ("CIRCUIT_FAILURES", lambda v: _is_int(v, 1), "E029", "an int of 1 or more"),
     ("CIRCUIT_RESET_SECONDS", _is_number, "E030", "a positive number of seconds"),
+    (
+        "MAX_CONCURRENT_CALLS",
+        lambda v: v is None or _is_int(v, 1),
+        "E031",
+        "None (no limit) or an int of 1 or more, e.g. half the threads of a worker",
+    ),
 )
 
 HOSTNAME_IDS = {"scheme": "E003", "path": "E004", "port": "E005", "invalid": "E006"}

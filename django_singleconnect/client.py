@@ -7,12 +7,14 @@ as "nobody is verified". Calls that may have reached the server are never retrie
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import logging
 import os
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
@@ -25,6 +27,7 @@ from .circuit import Breaker
 from .conf import Settings, get_cache, get_config, timeout_value, verify_value
 from .deadline import POOL_CLASSES, deadline
 from .exceptions import (
+    SingleConnectBusy,
     SingleConnectCircuitOpen,
     SingleConnectError,
     SingleConnectTimeout,
@@ -103,9 +106,43 @@ def _pooled_session(key: tuple[Any, ...]) -> requests.Session:
     return session
 
 
+class _CallSlots:
+    """How many calls this process has under way, against SINGLECONNECT_MAX_CONCURRENT_CALLS."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    @contextlib.contextmanager
+    def slot(self, limit: int | None) -> Iterator[bool]:
+        """Yields whether a call may start now; with no limit, it always may."""
+        if limit is None:
+            yield True
+            return
+        with self._lock:
+            granted = self.in_use < limit
+            if granted:
+                self.in_use += 1
+        try:
+            yield granted
+        finally:
+            if granted:
+                with self._lock:
+                    self.in_use -= 1
+
+    def start_over(self) -> None:
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+
+_call_slots = _CallSlots()
+
+
 def _forget_sessions_in_child() -> None:
-    # A forked worker must not share its parent's sockets: it opens its own.
+    # A forked worker must not share its parent's sockets: it opens its own, and counts
+    # only its own calls.
     _sessions.clear()
+    _call_slots.start_over()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
@@ -200,6 +237,7 @@ class SingleConnectClient:
         self.proxies: dict[str, str] = dict(pick("PROXIES") or {})
         self.extra_headers: dict[str, str] = dict(pick("EXTRA_HEADERS") or {})
         self.cookies: dict[str, str] = dict(pick("COOKIES") or {})
+        self.max_concurrent_calls: int | None = pick("MAX_CONCURRENT_CALLS")
         connect, read = self.timeout
         self.breaker = Breaker(
             cache=get_cache(),
@@ -327,11 +365,29 @@ class SingleConnectClient:
         self, endpoint: str, username: str, data: dict[str, str]
     ) -> tuple[requests.Response, bytes, float]:
         started = time.monotonic()
-        if not self.breaker.allow():
-            logger.warning(
-                "Single Connect %s for %r: not called, the circuit is open", endpoint, username
-            )
-            raise SingleConnectCircuitOpen(f"{endpoint}: not called, the circuit is open")
+        with _call_slots.slot(self.max_concurrent_calls) as granted:
+            if not granted:
+                # Every thread that waits on a hung Single Connect is one that cannot serve
+                # the rest of the site: past the limit, fail at once instead of waiting.
+                logger.warning(
+                    "Single Connect %s for %r: not called, %d calls already under way",
+                    endpoint,
+                    username,
+                    self.max_concurrent_calls,
+                )
+                raise SingleConnectBusy(f"{endpoint}: not called, too many calls under way")
+            if not self.breaker.allow():
+                logger.warning(
+                    "Single Connect %s for %r: not called, the circuit is open",
+                    endpoint,
+                    username,
+                )
+                raise SingleConnectCircuitOpen(f"{endpoint}: not called, the circuit is open")
+            return self._call(endpoint, username, data, started)
+
+    def _call(
+        self, endpoint: str, username: str, data: dict[str, str], started: float
+    ) -> tuple[requests.Response, bytes, float]:
         connect, read = self.timeout
         # The whole call, however the server drips its answer, ends within connect + read.
         with deadline(connect + read) as call:

@@ -68,6 +68,7 @@ OPTIONS: dict[str, Option] = {
         Option("REPLAY_SECONDS", 600),
         Option("CIRCUIT_FAILURES", 5),
         Option("CIRCUIT_RESET_SECONDS", 30),
+        Option("MAX_CONCURRENT_CALLS", None),
         Option("USERNAME", None),
         Option("TRUSTED_PROXIES", ()),
         Option("CACHE", "default"),
@@ -218,6 +219,11 @@ class Settings:
     @property
     def CIRCUIT_RESET_SECONDS(self) -> float:
         return float(self._get("CIRCUIT_RESET_SECONDS"))
+
+    @property
+    def MAX_CONCURRENT_CALLS(self) -> int | None:
+        value = self._get("MAX_CONCURRENT_CALLS")
+        return None if value is None else int(value)
 
     @property
     def USERNAME(self) -> str | None:

@@ -34,6 +34,12 @@ class SingleConnectCircuitOpen(SingleConnectError):
     cause = "circuit_open"
 
 
+class SingleConnectBusy(SingleConnectError):
+    """``SINGLECONNECT_MAX_CONCURRENT_CALLS`` calls are already under way in this process."""
+
+    cause = "busy"
+
+
 class SingleConnectUnexpectedResponse(SingleConnectError):
     """An answer that is none of those the API documents (other status, HTML, redirect...)."""
 

@@ -125,6 +125,8 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"CIRCUIT_FAILURES": True}, "E029"),
     ({"CIRCUIT_RESET_SECONDS": 0}, "E030"),
     ({"CIRCUIT_RESET_SECONDS": "30"}, "E030"),
+    ({"MAX_CONCURRENT_CALLS": 0}, "E031"),
+    ({"MAX_CONCURRENT_CALLS": "4"}, "E031"),
     ({"SCHEME": "http"}, "W001"),
     ({"VERIFY": False}, "W002"),
 ]
@@ -272,7 +274,7 @@ def test_every_id_in_checks_py_is_tested() -> None:
     defined = set(re.findall(r'"([EW]\d{3})"', source))
     tested = {check_id for _, check_id in CASES} | {"W003", "W004", "E027"}
     assert defined | {"W003", "W004", "E027"} == tested
-    expected = {f"E{number:03d}" for number in range(1, 31)} | {"W001", "W002", "W003", "W004"}
+    expected = {f"E{number:03d}" for number in range(1, 32)} | {"W001", "W002", "W003", "W004"}
     assert tested == expected
 
 

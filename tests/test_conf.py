@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "REPLAY_SECONDS": 600,
     "CIRCUIT_FAILURES": 5,
     "CIRCUIT_RESET_SECONDS": 30.0,
+    "MAX_CONCURRENT_CALLS": None,
     "USERNAME": None,
     "TRUSTED_PROXIES": (),
     "CACHE": "default",

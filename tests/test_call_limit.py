@@ -1,0 +1,121 @@
+"""SINGLECONNECT_MAX_CONCURRENT_CALLS: past the limit a call fails at once, never waits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from django_singleconnect import client as client_module
+from django_singleconnect.client import SingleConnectClient
+from django_singleconnect.exceptions import SingleConnectBusy
+from django_singleconnect.models import AttemptCounter, VerificationEvent
+from django_singleconnect.simulator import Simulator
+
+pytestmark = pytest.mark.django_db
+
+
+def slow_call_in_thread(simulator: Simulator, seconds: float) -> tuple[threading.Thread, list[Any]]:
+    """Start one otpstatus call that the simulator holds for ``seconds``."""
+    simulator.set_fault("latency", seconds=seconds)
+    outcome: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(SingleConnectClient().otp_status("bob", "192.0.2.1"))
+    )
+    thread.start()
+    # Wait (boundedly) until the call has reached the simulator and is being held there.
+    for _ in range(400):
+        if simulator.connections:
+            break
+        threading.Event().wait(0.005)
+    threading.Event().wait(0.05)
+    return thread, outcome
+
+
+def test_past_the_limit_a_call_fails_at_once(
+    simulator: Simulator, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    thread, outcome = slow_call_in_thread(simulator, 0.5)
+    with pytest.raises(SingleConnectBusy) as refused:
+        SingleConnectClient().otp_status("alice", "192.0.2.1")
+    assert refused.value.cause == "busy"
+    assert "not called, 1 calls already under way" in caplog.text
+    thread.join()
+    assert outcome == [True]
+    assert simulator.call_count("otpstatus") == 1  # the refused call never left
+    # The slot is free again.
+    simulator.set_fault(None)
+    assert SingleConnectClient().otp_status("alice", "192.0.2.1") is True
+    assert client_module._call_slots.in_use == 0
+
+
+def test_no_limit_by_default(simulator: Simulator) -> None:
+    thread, outcome = slow_call_in_thread(simulator, 0.3)
+    assert SingleConnectClient().otp_status("alice", "192.0.2.1") is True
+    thread.join()
+    assert outcome == [True]
+    assert simulator.call_count("otpstatus") == 2
+
+
+def test_a_failed_call_frees_its_slot(simulator: Simulator, settings: Any) -> None:
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    simulator.set_fault("error")
+    for _ in range(3):
+        with pytest.raises(Exception, match="unexpected answer"):
+            SingleConnectClient().otp_status("alice", "192.0.2.1")
+    assert client_module._call_slots.in_use == 0
+
+
+def test_refusals_are_not_failures_of_single_connect(simulator: Simulator, settings: Any) -> None:
+    """Busy is this process's own limit: it must not open the circuit breaker."""
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    settings.SINGLECONNECT_CIRCUIT_FAILURES = 2
+    thread, _ = slow_call_in_thread(simulator, 0.4)
+    for _ in range(5):
+        with pytest.raises(SingleConnectBusy):
+            SingleConnectClient().otp_status("alice", "192.0.2.1")
+    thread.join()
+    simulator.set_fault(None)
+    assert SingleConnectClient().otp_status("alice", "192.0.2.1") is True
+
+
+def test_the_code_page_answers_503_and_keeps_the_attempt(
+    signed_in: Client, simulator: Simulator, settings: Any
+) -> None:
+    assert signed_in.get("/2fa/verify/").status_code == 200
+    code = simulator.current_code("alice")
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    thread, _ = slow_call_in_thread(simulator, 0.5)
+    response = signed_in.post("/2fa/verify/", {"token": code, "next": "/"})
+    thread.join()
+    assert response.status_code == 503
+    assert "Try again" in response.content.decode()
+    assert AttemptCounter.objects.get(username="alice").failures == 0
+    assert VerificationEvent.objects.filter(event="service_unavailable", detail="busy").exists()
+    # Once the slot is free the same code goes through.
+    simulator.set_fault(None)
+    assert signed_in.post("/2fa/verify/", {"token": code, "next": "/"}).status_code == 302
+
+
+def test_a_forked_worker_counts_only_its_own_calls() -> None:
+    client_module._call_slots.in_use = 3  # calls of the parent, under way when it forked
+    client_module._forget_sessions_in_child()
+    assert client_module._call_slots.in_use == 0
+
+
+def test_logging_is_quiet_about_codes(
+    signed_in: Client, simulator: Simulator, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert signed_in.get("/2fa/verify/").status_code == 200
+    code = simulator.current_code("alice")
+    assert code is not None
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    thread, _ = slow_call_in_thread(simulator, 0.3)
+    signed_in.post("/2fa/verify/", {"token": code, "next": "/"})
+    thread.join()
+    assert all(code not in record.getMessage() for record in caplog.records)
