@@ -278,6 +278,8 @@ class Site:
         )
         if self.args.cache_url:
             environment["CACHE_URL"] = self.args.cache_url
+        if self.args.max_concurrent_calls:
+            environment["SINGLECONNECT_MAX_CONCURRENT_CALLS"] = str(self.args.max_concurrent_calls)
         return environment
 
     def prepare_database(self, users: int) -> None:
@@ -719,6 +721,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="DATABASE_URL (default: a SQLite file)")
     parser.add_argument("--cache-url", help="CACHE_URL (default: local memory per worker)")
     parser.add_argument("--hang-only", action="store_true", help="skip the login phases")
+    parser.add_argument(
+        "--max-concurrent-calls",
+        type=int,
+        help="SINGLECONNECT_MAX_CONCURRENT_CALLS for the site (default: no limit)",
+    )
     parser.add_argument(
         "--fast-hasher", action="store_true", help="MD5 passwords (default: Django's PBKDF2)"
     )

@@ -7,10 +7,12 @@ import threading
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.test import Client
 
 from django_singleconnect import client as client_module
 from django_singleconnect.client import SingleConnectClient
+from django_singleconnect.conf import get_config
 from django_singleconnect.exceptions import SingleConnectBusy
 from django_singleconnect.models import AttemptCounter, VerificationEvent
 from django_singleconnect.simulator import Simulator
@@ -22,9 +24,15 @@ def slow_call_in_thread(simulator: Simulator, seconds: float) -> tuple[threading
     """Start one otpstatus call that the simulator holds for ``seconds``."""
     simulator.set_fault("latency", seconds=seconds)
     outcome: list[Any] = []
-    thread = threading.Thread(
-        target=lambda: outcome.append(SingleConnectClient().otp_status("bob", "192.0.2.1"))
-    )
+    config = get_config()  # read here: the thread must not open a database connection
+
+    def call() -> None:
+        try:
+            outcome.append(SingleConnectClient(config).otp_status("bob", "192.0.2.1"))
+        finally:
+            caches.close_all()  # this thread's own cache connections
+
+    thread = threading.Thread(target=call)
     thread.start()
     # Wait (boundedly) until the call has reached the simulator and is being held there.
     for _ in range(400):
