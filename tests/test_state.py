@@ -33,6 +33,17 @@ def request_for(user: Any, session: SessionStore | None = None) -> HttpRequest:
     return request
 
 
+def switch_user(request: HttpRequest, user: Any) -> None:
+    """What the auth middleware would give another request: both ``user`` and ``auser()``
+    (Django 6.1's login() replaces ``auser`` with its own)."""
+    request.user = user
+
+    async def auser() -> Any:
+        return user
+
+    request.auser = auser  # type: ignore[attr-defined]
+
+
 def logged_in_request(user: Any) -> HttpRequest:
     request = request_for(AnonymousUser())
     login(request, user, BACKEND)
@@ -100,7 +111,7 @@ def test_an_async_login_drops_the_mark(user):
 
 def test_the_mark_is_not_for_another_user(user, django_user_model):
     request = verified_request(user)
-    request.user = django_user_model.objects.create_user("bob")
+    switch_user(request, django_user_model.objects.create_user("bob"))
     assert both(request) == (False, False, False)
 
 
@@ -121,7 +132,7 @@ def test_a_mark_of_the_wrong_shape_is_no_mark(user, mark):
 
 def test_nobody_is_verified_without_a_session_or_a_user(user):
     request = verified_request(user)
-    request.user = AnonymousUser()
+    switch_user(request, AnonymousUser())
     assert both(request) == (False, False, False)
     bare = RequestFactory().get("/")
     assert not state.is_verified(bare)

@@ -9,6 +9,7 @@ settings (``SINGLECONNECT_VERIFY``, ``SINGLECONNECT_CLIENT_CERT``) on the code p
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
@@ -233,7 +234,8 @@ def test_the_watchdog_leaves_the_tls_state_to_the_reader(
     https_simulator: Simulator, certificates: Certificates
 ) -> None:
     # SSLSocket.shutdown() would drop the TLS state under the reading thread's feet: a read
-    # starting then fails with a ValueError, which no caller expects, instead of an end of file.
+    # starting then fails with a ValueError, which no caller expects, instead of an end of file
+    # or a connection error (which Python gives depends on its version; requests maps both).
     context = ssl.create_default_context(cafile=certificates.ca)
     context.load_cert_chain(certificates.client, certificates.client_key)
     raw = socket.create_connection(("127.0.0.1", https_simulator.port))
@@ -241,4 +243,6 @@ def test_the_watchdog_leaves_the_tls_state_to_the_reader(
         call = Call(time.monotonic())
         call.watch(Connection(sock))
         call.expire()
-        assert sock.read(1) == b""
+        # Python 3.13 says "reset by peer": not a ValueError either, the TLS state is intact.
+        with contextlib.suppress(ConnectionError):
+            assert sock.read(1) == b""
