@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import re
 import types
 from collections.abc import Callable, Iterator
@@ -27,6 +28,13 @@ def _fresh_cache_and_pool() -> Iterator[None]:
     yield
     forget_overrides()
     close_sessions()
+
+
+@pytest.fixture
+def server() -> Iterator[Simulator]:
+    """A simulator of its own; the settings still point at sc.example.com."""
+    with Simulator(output=io.StringIO()) as running:
+        yield running
 
 
 @pytest.fixture

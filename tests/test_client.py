@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 import logging
 import re
 import socket
@@ -32,6 +31,7 @@ from django_singleconnect.exceptions import (
     SingleConnectUnreachable,
 )
 from django_singleconnect.simulator import Simulator
+from tests.helpers import TOKEN, ask, client_for
 
 # The client reads the admin's values (the database, or the cache once warm).
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,6 @@ BASE = "https://sc.example.com/twofactorauth-ui/rest/tfa"
 STATUS_URL = f"{BASE}/otpstatus"
 VALID_URL = f"{BASE}/otpvalid"
 
-TOKEN = "493817"
 COOKIE_VALUE = "cookie-secret-value"
 HEADER_VALUE = "header-secret-value"
 
@@ -49,23 +48,6 @@ HEADER_VALUE = "header-secret-value"
 def mocked() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
-
-
-@pytest.fixture
-def server() -> Iterator[Simulator]:
-    """A simulator of its own; the settings still point at sc.example.com."""
-    with Simulator(output=io.StringIO()) as running:
-        yield running
-
-
-def client_for(server: Simulator, **overrides: Any) -> SingleConnectClient:
-    return SingleConnectClient(hostname=server.hostname, scheme=server.scheme, **overrides)
-
-
-def ask(client: SingleConnectClient, endpoint: str) -> bool:
-    if endpoint == "otpstatus":
-        return client.otp_status("alice", "192.0.2.1")
-    return client.otp_valid("alice", TOKEN)
 
 
 def form(call: Any) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import io
 import itertools
 import logging
 import os
@@ -11,7 +10,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,27 +25,10 @@ from django_singleconnect.exceptions import (
     SingleConnectUnexpectedResponse,
 )
 from django_singleconnect.simulator import Simulator
+from tests.helpers import ask, client_for
 
 # The client reads the admin's values (the database, or the cache once warm).
 pytestmark = pytest.mark.django_db
-
-TOKEN = "493817"
-
-
-@pytest.fixture
-def server() -> Iterator[Simulator]:
-    with Simulator(output=io.StringIO()) as running:
-        yield running
-
-
-def client_for(server: Simulator, **overrides: Any) -> SingleConnectClient:
-    return SingleConnectClient(hostname=server.hostname, scheme=server.scheme, **overrides)
-
-
-def ask(client: SingleConnectClient, endpoint: str) -> bool:
-    if endpoint == "otpstatus":
-        return client.otp_status("alice", "192.0.2.1")
-    return client.otp_valid("alice", TOKEN)
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
