@@ -3,8 +3,11 @@ simulator of its own."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +45,41 @@ def ask(client: SingleConnectClient, endpoint: str) -> bool:
     if endpoint == "otpstatus":
         return client.otp_status("alice", "192.0.2.1")
     return client.otp_valid("alice", TOKEN)
+
+
+class DripServer:
+    """
+    Sends ``start`` at once, then ``drip`` one byte at a time: each read gets its byte in time,
+    and the answer never ends.
+    """
+
+    def __init__(self, start: bytes, drip: bytes, interval: float) -> None:
+        self.start = start
+        self.drip = drip
+        self.interval = interval
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def hostname(self) -> str:
+        return f"127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def serve(self) -> None:
+        connection, _ = self.sock.accept()
+        give_up = time.monotonic() + 5  # a client that does not hang up fails, not hangs
+        with connection:
+            try:
+                connection.sendall(self.start)
+                for byte in itertools.cycle(self.drip):
+                    if self.stop.wait(self.interval) or time.monotonic() > give_up:
+                        break
+                    connection.sendall(bytes([byte]))
+            except OSError:
+                pass  # the client hung up
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()

@@ -3,7 +3,6 @@ from __future__ import annotations
 import logging
 import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -31,7 +30,7 @@ from django_singleconnect.exceptions import (
     SingleConnectUnreachable,
 )
 from django_singleconnect.simulator import Simulator
-from tests.helpers import TOKEN, ask, client_for
+from tests.helpers import TOKEN, DripServer, ask, client_for
 
 # The client reads the admin's values (the database, or the cache once warm).
 pytestmark = pytest.mark.django_db
@@ -499,34 +498,9 @@ def test_connection_refused_is_unreachable() -> None:
         client.otp_status("alice", "192.0.2.1")
 
 
-class StallingServer:
-    """Answers with a status line, headers and part of the body, then goes quiet."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.release = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def hostname(self) -> str:
-        return f"127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def serve(self) -> None:
-        connection, _ = self.sock.accept()
-        with connection:
-            connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ntr")
-            self.release.wait(5)
-
-    def close(self) -> None:
-        self.release.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 def test_a_timeout_in_the_middle_of_the_body_is_a_timeout() -> None:
-    server = StallingServer()
+    # Part of the body at once, then nothing for longer than the read timeout.
+    server = DripServer(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ntr", b"u", interval=5)
     try:
         client = SingleConnectClient(hostname=server.hostname, scheme="http", timeout=(1, 0.1))
         with pytest.raises(SingleConnectTimeout):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import logging
 import os
 import signal
@@ -25,7 +24,7 @@ from django_singleconnect.exceptions import (
     SingleConnectUnexpectedResponse,
 )
 from django_singleconnect.simulator import Simulator
-from tests.helpers import ask, client_for
+from tests.helpers import DripServer, ask, client_for
 
 # The client reads the admin's values (the database, or the cache once warm).
 pytestmark = pytest.mark.django_db
@@ -37,44 +36,6 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
         for record in caplog.records
         if record.name == "django_singleconnect" and record.levelno == logging.WARNING
     ]
-
-
-class DripServer:
-    """
-    Sends ``start`` at once, then ``drip`` one byte at a time: each read gets its byte in time,
-    and the answer never ends.
-    """
-
-    def __init__(self, start: bytes, drip: bytes, interval: float) -> None:
-        self.start = start
-        self.drip = drip
-        self.interval = interval
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    @property
-    def hostname(self) -> str:
-        return f"127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def serve(self) -> None:
-        connection, _ = self.sock.accept()
-        give_up = time.monotonic() + 5  # a client that does not hang up fails, not hangs
-        with connection:
-            try:
-                connection.sendall(self.start)
-                for byte in itertools.cycle(self.drip):
-                    if self.stop.wait(self.interval) or time.monotonic() > give_up:
-                        break
-                    connection.sendall(bytes([byte]))
-            except OSError:
-                pass  # the client hung up
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(5)
-        self.sock.close()
 
 
 # -- drip: every byte in time, the whole answer not --------------------------------------------
