@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db import IntegrityError, router, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from .models import AttemptCounter
@@ -25,19 +26,6 @@ class Limits:
     @property
     def lockout(self) -> dt.timedelta:
         return dt.timedelta(seconds=self.lockout_seconds)
-
-
-def _counter(username: str) -> AttemptCounter:
-    counter, _ = AttemptCounter.objects.get_or_create(username=username)
-    return counter
-
-
-def _forget_stale(username: str, limits: Limits, now: dt.datetime) -> None:
-    """A lockout that ran out, or wrong codes older than the lockout, are forgotten."""
-    AttemptCounter.objects.filter(username=username).filter(
-        Q(locked_until__lte=now)
-        | Q(locked_until__isnull=True, last_attempt_at__lte=now - limits.lockout)
-    ).update(failures=0, locked_until=None)
 
 
 def locked_until(username: str) -> dt.datetime | None:
@@ -54,36 +42,70 @@ def locked_until(username: str) -> dt.datetime | None:
 class Reservation:
     username: str
     granted: bool
-    #: Wrong codes still allowed after this one, if this one is wrong too.
-    attempts_left: int
     #: Set when the reservation was refused.
     locked_until: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class WrongCode:
+    """What a wrong code left behind."""
+
+    #: Wrong codes still allowed before the lockout.
+    attempts_left: int
+    #: Set when the user is locked out now, by this code or by one checked alongside it.
+    locked_until: dt.datetime | None = None
+    #: Whether this code started the lockout.
+    started_lockout: bool = False
+
+
 def reserve(username: str, limits: Limits) -> Reservation:
-    """Take one attempt for ``username`` before Single Connect is asked."""
+    """
+    Take one attempt for ``username`` before Single Connect is asked: one UPDATE, which
+    also forgets a lockout that ran out and wrong codes older than the lockout.
+    """
     now = timezone.now()
-    _counter(username)
-    _forget_stale(username, limits, now)
-    granted = AttemptCounter.objects.filter(
-        username=username, failures__lt=limits.max_attempts, locked_until__isnull=True
-    ).update(failures=F("failures") + 1, last_attempt_at=now)
-    counter = AttemptCounter.objects.get(username=username)
-    if granted:
-        return Reservation(username, True, max(limits.max_attempts - counter.failures, 0))
-    # Refused: either locked out, or every remaining attempt is being checked right now.
-    return Reservation(username, False, 0, counter.locked_until or now + limits.lockout)
+    stale = Q(locked_until__lte=now) | Q(
+        locked_until__isnull=True, last_attempt_at__lte=now - limits.lockout
+    )
+    has_room = Q(locked_until__isnull=True, failures__lt=limits.max_attempts)
+    counters = AttemptCounter.objects.filter(username=username)
+    for _ in range(2):
+        granted = counters.filter(stale | has_room).update(
+            failures=Case(When(stale, then=Value(1)), default=F("failures") + 1),
+            locked_until=None,
+            last_attempt_at=now,
+        )
+        if granted:
+            return Reservation(username, True)
+        known = counters.values_list("locked_until", flat=True)
+        if known:
+            # Refused: either locked out, or every remaining attempt is being checked now.
+            return Reservation(username, False, known[0] or now + limits.lockout)
+        _create_counter(username)
+    raise AssertionError("unreachable: the counter exists after the first round")
 
 
-def record_wrong(reservation: Reservation, limits: Limits) -> dt.datetime | None:
-    """The code was wrong: keep the attempt; returns the lockout's end if this one started it."""
-    until = timezone.now() + limits.lockout
-    started = AttemptCounter.objects.filter(
-        username=reservation.username,
-        failures__gte=limits.max_attempts,
-        locked_until__isnull=True,
-    ).update(locked_until=until)
-    return until if started else None
+def _create_counter(username: str) -> None:
+    # The first attempt of this user; a request alongside may create the row first.
+    try:
+        with transaction.atomic(using=router.db_for_write(AttemptCounter)):
+            AttemptCounter.objects.create(username=username)
+    except IntegrityError:
+        pass
+
+
+def record_wrong(reservation: Reservation, limits: Limits) -> WrongCode:
+    """The code was wrong: keep the attempt, and lock the user out at the limit."""
+    now = timezone.now()
+    counters = AttemptCounter.objects.filter(username=reservation.username)
+    started = counters.filter(failures__gte=limits.max_attempts, locked_until__isnull=True).update(
+        locked_until=now + limits.lockout
+    )
+    # The row is gone only when staff deleted it meanwhile: a clean slate.
+    failures, until = counters.values_list("failures", "locked_until").first() or (0, None)
+    if until is not None and until <= now:
+        until = None
+    return WrongCode(max(limits.max_attempts - failures, 0), until, bool(started))
 
 
 def give_back(reservation: Reservation, limits: Limits) -> None:

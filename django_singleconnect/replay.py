@@ -7,13 +7,22 @@ the username and the code is kept, in the database, so every process and host ag
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from .models import UsedCode
 
 SALT = "django_singleconnect.replay"
+#: Rows older than the window are deleted at most this often by each process. They do not
+#: count either way before that: both functions below only look inside the window.
+PURGE_INTERVAL = 60.0
+
+_purge_lock = threading.Lock()
+_next_purge = 0.0
 
 
 def _digest(username: str, token: str) -> str:
@@ -33,11 +42,32 @@ def was_used(username: str, token: str, seconds: int) -> bool:
 
 def remember(username: str, token: str, seconds: int) -> bool:
     """
-    Keep the code's hash; forget those older than the window.
-
-    False when the code is already kept: a request checked alongside this one, which
-    ``was_used`` could not see yet, used it first.
+    Keep the code's hash. False when the code is already kept: a request checked alongside
+    this one, which ``was_used`` could not see yet, used it first.
     """
-    UsedCode.objects.filter(created_at__lte=_window(seconds)).delete()
-    _, created = UsedCode.objects.get_or_create(digest=_digest(username, token))
+    digest = _digest(username, token)
+    try:
+        with transaction.atomic(using=router.db_for_write(UsedCode)):
+            UsedCode.objects.create(digest=digest)
+        created = True
+    except IntegrityError:
+        # The same code verified a login before the window: the row is taken over, by one
+        # request only, or the code is in use now.
+        created = bool(
+            UsedCode.objects.filter(digest=digest, created_at__lte=_window(seconds)).update(
+                created_at=timezone.now()
+            )
+        )
+    purge_now_and_then(seconds)
     return created
+
+
+def purge_now_and_then(seconds: int) -> None:
+    """Delete the rows older than the window, once a ``PURGE_INTERVAL`` in this process."""
+    global _next_purge
+    now = time.monotonic()
+    with _purge_lock:
+        if now < _next_purge:
+            return
+        _next_purge = now + PURGE_INTERVAL
+    UsedCode.objects.filter(created_at__lte=_window(seconds)).delete()

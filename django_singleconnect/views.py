@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout as auth_logout
+from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.utils import timezone
@@ -103,8 +104,11 @@ class Step:
         return render(self.request, f"django_singleconnect/{template}", context, status=status)
 
 
-def _begin(request: HttpRequest) -> Step | HttpResponse:
-    """What every code view does first; a response means: answer with it and stop."""
+def _begin(request: HttpRequest, *, check_lockout: bool = True) -> Step | HttpResponse:
+    """
+    What every code view does first; a response means: answer with it and stop. A code POST
+    skips the lockout check: reserving an attempt makes it, in the same statement.
+    """
     next_url = safe_next_url(request)
     if not request.user.is_authenticated:
         return HttpResponseRedirect(_login_url(next_url))
@@ -122,9 +126,10 @@ def _begin(request: HttpRequest) -> Step | HttpResponse:
         step.audit(Event.EXPIRED)
         auth_logout(request)
         return step.render("expired.html", login_url=_login_url(next_url))
-    until = lockout.locked_until(step.username)
-    if until is not None:
-        return _locked(step, until)
+    if check_lockout:
+        until = lockout.locked_until(step.username)
+        if until is not None:
+            return _locked(step, until)
     return step
 
 
@@ -151,6 +156,11 @@ def _unavailable(step: Step, error: SingleConnectError) -> HttpResponse:
 
 def _verified(step: Step, method: str) -> HttpResponse:
     mark_verified(step.request, method)
+    return _let_in(step, method)
+
+
+def _let_in(step: Step, method: str) -> HttpResponse:
+    """The session is marked verified: tell the receivers, and go on to ``next``."""
     step.send(signals.verification_succeeded, method=method)
     return HttpResponseRedirect(step.next_url)
 
@@ -195,7 +205,7 @@ def _form_page(step: Step, form: TokenForm) -> HttpResponse:
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
-    step = _begin(request)
+    step = _begin(request, check_lockout=request.method == "GET")
     if isinstance(step, HttpResponse):
         return step
     if request.method == "GET":
@@ -212,7 +222,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(verify_url(step.next_url))
     form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
     if not form.is_valid():
-        return _form_page(step, form)
+        until = lockout.locked_until(step.username)
+        return _form_page(step, form) if until is None else _locked(step, until)
 
     token = form.cleaned_data["token"]
     reservation = lockout.reserve(step.username, step.limits)
@@ -228,25 +239,29 @@ def verify(request: HttpRequest) -> HttpResponse:
             lockout.give_back(reservation, step.limits)
             return _unavailable(step, error)
         if valid:
-            # Of two requests with one code checked side by side, only the first one counts.
-            if replay.remember(step.username, token, step.config.REPLAY_SECONDS):
-                lockout.reset(step.username)
-                step.audit(Event.VERIFIED)
-                return _verified(step, "otp")
-            replayed = True
+            # One transaction for what a right code writes; the session's new key included
+            # when the sessions live in the same database.
+            with transaction.atomic(using=router.db_for_write(VerificationEvent)):
+                # Of two requests with one code checked side by side, only the first counts.
+                replayed = not replay.remember(step.username, token, step.config.REPLAY_SECONDS)
+                if not replayed:
+                    lockout.reset(step.username)
+                    step.audit(Event.VERIFIED)
+                    mark_verified(request, "otp")
+            if not replayed:
+                return _let_in(step, "otp")
 
-    started_lockout = lockout.record_wrong(reservation, step.limits)
+    wrong = lockout.record_wrong(reservation, step.limits)
     step.audit(Event.FAILED, "replayed code" if replayed else "")
-    step.send(signals.verification_failed, attempts_left=reservation.attempts_left)
-    if started_lockout is not None:
+    step.send(signals.verification_failed, attempts_left=wrong.attempts_left)
+    if wrong.started_lockout:
+        assert wrong.locked_until is not None
         step.audit(Event.LOCKED_OUT)
-        step.send(signals.user_locked_out, locked_until=started_lockout)
-        return _locked(step, started_lockout)
-    until = lockout.locked_until(step.username)
-    if until is not None:
-        # Another request's wrong code, checked alongside this one, started the lockout.
-        return _locked(step, until)
-    form.add_error("token", _wrong_code_message(reservation.attempts_left))
+        step.send(signals.user_locked_out, locked_until=wrong.locked_until)
+    if wrong.locked_until is not None:
+        # Locked out by this code, or by a wrong code checked alongside it.
+        return _locked(step, wrong.locked_until)
+    form.add_error("token", _wrong_code_message(wrong.attempts_left))
     return _form_page(step, form)
 
 

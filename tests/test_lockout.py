@@ -188,6 +188,46 @@ def test_the_lockout_ends(frozen, signed_in, simulator, limits):
 
 
 @pytest.mark.django_db
+def test_a_malformed_code_from_a_locked_out_user_gets_the_lockout_page(
+    frozen, signed_in, simulator, limits
+):
+    signed_in.get(VERIFY)
+    for _ in range(3):
+        signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    response = signed_in.post(VERIFY, {"token": "12"})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "900"
+
+
+@pytest.mark.django_db
+def test_a_right_code_costs_five_statements_of_the_app(signed_in, simulator, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    from django_singleconnect import replay
+
+    monkeypatch.setattr(replay, "_next_purge", float("inf"))
+    signed_in.get(VERIFY)
+    signed_in.post(VERIFY, {"token": wrong_code(simulator)})  # the counter exists now
+    with CaptureQueriesContext(connection) as queries:
+        response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert response.status_code == 302
+    ours = [
+        query["sql"].split(" ", 1)[0] + " " + table
+        for query in queries.captured_queries
+        for table in ("attemptcounter", "usedcode", "verificationevent")
+        if f"django_singleconnect_{table}" in query["sql"]
+    ]
+    # Reserve the attempt; was the code used; keep it; reset the count; the audit line.
+    assert ours == [
+        "UPDATE attemptcounter",
+        "SELECT usedcode",
+        "INSERT usedcode",
+        "UPDATE attemptcounter",
+        "INSERT verificationevent",
+    ]
+
+
+@pytest.mark.django_db
 def test_a_lockout_cleared_in_the_database_lets_the_user_in(signed_in, simulator, limits):
     signed_in.get(VERIFY)
     for _ in range(3):
@@ -247,26 +287,53 @@ def test_every_attempt_in_flight_refuses_one_more(signed_in, simulator, limits):
 
 @pytest.mark.django_db
 def test_reserve_counts_down(frozen):
-    first = lockout.reserve("bob", LIMITS)
-    assert first == lockout.Reservation("bob", True, 2)
+    assert not AttemptCounter.objects.exists()
+    # The first attempt ever creates the counter.
+    assert lockout.reserve("bob", LIMITS) == lockout.Reservation("bob", True)
+    assert counter("bob").failures == 1
     assert counter("bob").last_attempt_at == frozen.now
-    assert lockout.reserve("bob", LIMITS).attempts_left == 1
-    assert lockout.reserve("bob", LIMITS).attempts_left == 0
+    assert lockout.reserve("bob", LIMITS).granted
+    assert lockout.reserve("bob", LIMITS).granted
     refused = lockout.reserve("bob", LIMITS)
     assert not refused.granted
-    assert refused.attempts_left == 0
     # Nobody locked yet: every attempt is in flight. The refusal names a lockout's length.
     assert refused.locked_until == frozen.now + dt.timedelta(seconds=900)
     assert counter("bob").failures == 3
 
 
 @pytest.mark.django_db
+def test_reserve_takes_one_statement_once_the_counter_exists(django_assert_num_queries):
+    lockout.reserve("bob", LIMITS)
+    with django_assert_num_queries(1):
+        assert lockout.reserve("bob", LIMITS).granted
+
+
+@pytest.mark.django_db
+def test_a_counter_created_alongside_is_used(monkeypatch):
+    # Another request creates the row between this one's UPDATE and its INSERT.
+    original = lockout._create_counter
+
+    def create_twice(username: str) -> None:
+        AttemptCounter.objects.create(username=username, failures=1)
+        original(username)
+
+    monkeypatch.setattr(lockout, "_create_counter", create_twice)
+    assert lockout.reserve("bob", LIMITS).granted
+    assert counter("bob").failures == 2
+
+
+@pytest.mark.django_db
 def test_record_wrong_starts_the_lockout_once(frozen):
     reservations = [lockout.reserve("bob", LIMITS) for _ in range(3)]
     until = frozen.now + dt.timedelta(seconds=900)
-    # The reservations reached the limit: the first wrong answer locks, once.
+    # The reservations reached the limit: the first wrong answer locks, once; the others
+    # see the lockout it started.
     results = [lockout.record_wrong(reservation, LIMITS) for reservation in reservations]
-    assert results == [until, None, None]
+    assert results == [
+        lockout.WrongCode(0, until, started_lockout=True),
+        lockout.WrongCode(0, until, started_lockout=False),
+        lockout.WrongCode(0, until, started_lockout=False),
+    ]
     assert counter("bob").locked_until == until
     assert lockout.locked_until("bob") == until
     refused = lockout.reserve("bob", LIMITS)
@@ -277,9 +344,17 @@ def test_record_wrong_starts_the_lockout_once(frozen):
 @pytest.mark.django_db
 def test_record_wrong_under_the_limit_does_not_lock():
     reservation = lockout.reserve("bob", LIMITS)
-    assert lockout.record_wrong(reservation, LIMITS) is None
+    assert lockout.record_wrong(reservation, LIMITS) == lockout.WrongCode(attempts_left=2)
+    assert lockout.record_wrong(lockout.reserve("bob", LIMITS), LIMITS).attempts_left == 1
     assert counter("bob").locked_until is None
     assert lockout.locked_until("bob") is None
+
+
+@pytest.mark.django_db
+def test_record_wrong_after_staff_deleted_the_counter():
+    reservation = lockout.reserve("bob", LIMITS)
+    AttemptCounter.objects.all().delete()
+    assert lockout.record_wrong(reservation, LIMITS) == lockout.WrongCode(attempts_left=3)
 
 
 @pytest.mark.django_db
@@ -307,10 +382,22 @@ def test_a_lockout_that_ran_out_is_forgotten(frozen):
         lockout.record_wrong(lockout.reserve("bob", LIMITS), LIMITS)
     frozen.advance(900)
     assert lockout.locked_until("bob") is None
-    reservation = lockout.reserve("bob", LIMITS)
-    assert reservation.granted
-    assert reservation.attempts_left == 2
+    assert lockout.reserve("bob", LIMITS).granted
+    assert counter("bob").failures == 1
     assert counter("bob").locked_until is None
+
+
+@pytest.mark.django_db
+def test_wrong_codes_older_than_the_lockout_are_forgotten(frozen):
+    for _ in range(2):
+        lockout.record_wrong(lockout.reserve("bob", LIMITS), LIMITS)
+    frozen.advance(899)
+    assert lockout.reserve("bob", LIMITS).granted
+    assert counter("bob").failures == 3
+    lockout.give_back(lockout.Reservation("bob", True), LIMITS)
+    frozen.advance(900)
+    assert lockout.reserve("bob", LIMITS).granted
+    assert counter("bob").failures == 1
 
 
 @pytest.mark.django_db

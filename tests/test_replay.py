@@ -199,16 +199,42 @@ def test_only_a_keyed_hash_is_kept(
     assert str(UsedCode.objects.get()) == f"{row['created_at']:%Y-%m-%d %H:%M:%S}"
 
 
-def test_old_rows_are_purged_when_a_code_is_remembered(settings: Any) -> None:
-    settings.SINGLECONNECT_REPLAY_SECONDS = 600
-    now = timezone.now()
-    old = UsedCode.objects.create(digest="a" * 64)
-    recent = UsedCode.objects.create(digest="b" * 64)
-    UsedCode.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(seconds=601))
-    UsedCode.objects.filter(pk=recent.pk).update(created_at=now - dt.timedelta(seconds=599))
+def test_old_rows_are_purged_now_and_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(replay.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(replay, "_next_purge", 0.0)
+
+    def row(digest: str, age: int) -> None:
+        created = UsedCode.objects.create(digest=digest)
+        UsedCode.objects.filter(pk=created.pk).update(
+            created_at=timezone.now() - dt.timedelta(seconds=age)
+        )
+
+    row("a" * 64, 601)
+    row("b" * 64, 599)
     assert replay.remember("alice", "123456", 600) is True
     assert replay.remember("alice", "123456", 600) is False
-    assert set(UsedCode.objects.values_list("digest", flat=True)) == {
-        "b" * 64,
-        replay._digest("alice", "123456"),
-    }
+    digests = {"b" * 64, replay._digest("alice", "123456")}
+    assert set(UsedCode.objects.values_list("digest", flat=True)) == digests
+    # Within the interval, an old row stays: it counts for nothing, it only takes room.
+    row("c" * 64, 700)
+    clock[0] += replay.PURGE_INTERVAL - 1
+    assert replay.remember("bob", "123456", 600) is True
+    assert UsedCode.objects.filter(digest="c" * 64).exists()
+    clock[0] += 1
+    assert replay.remember("carol", "123456", 600) is True
+    assert not UsedCode.objects.filter(digest="c" * 64).exists()
+
+
+def test_a_code_used_before_the_window_is_taken_over_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replay, "_next_purge", float("inf"))  # no purge: the row stays
+    assert replay.remember("alice", "123456", 600) is True
+    UsedCode.objects.update(created_at=timezone.now() - dt.timedelta(seconds=601))
+    assert not replay.was_used("alice", "123456", 600)
+    # Two requests with that code, side by side: the first takes the row over.
+    assert replay.remember("alice", "123456", 600) is True
+    assert replay.remember("alice", "123456", 600) is False
+    assert replay.was_used("alice", "123456", 600)
+    assert UsedCode.objects.count() == 1
