@@ -279,7 +279,9 @@ class Site:
         if self.args.cache_url:
             environment["CACHE_URL"] = self.args.cache_url
         if self.args.max_concurrent_calls:
-            environment["SINGLECONNECT_MAX_CONCURRENT_CALLS"] = str(self.args.max_concurrent_calls)
+            environment["SINGLECONNECT_MAX_CONCURRENT_CALLS"] = self.args.max_concurrent_calls
+        if self.args.slot_wait is not None:
+            environment["SINGLECONNECT_SLOT_WAIT_SECONDS"] = str(self.args.slot_wait)
         return environment
 
     def prepare_database(self, users: int) -> None:
@@ -723,8 +725,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hang-only", action="store_true", help="skip the login phases")
     parser.add_argument(
         "--max-concurrent-calls",
-        type=int,
-        help="SINGLECONNECT_MAX_CONCURRENT_CALLS for the site (default: no limit)",
+        help="SINGLECONNECT_MAX_CONCURRENT_CALLS for the site, a number or none (default: 2)",
+    )
+    parser.add_argument(
+        "--slot-wait",
+        type=float,
+        help="SINGLECONNECT_SLOT_WAIT_SECONDS for the site (default: 1)",
     )
     parser.add_argument(
         "--fast-hasher", action="store_true", help="MD5 passwords (default: Django's PBKDF2)"
@@ -747,7 +753,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"gunicorn {args.workers} workers x {args.threads} threads (gthread), "
                 f"database {site.environment['DATABASE_URL'].partition(':')[0]}, "
                 f"cache {args.cache_url or 'local memory per worker'}, "
-                f"{'MD5' if args.fast_hasher else 'PBKDF2'} passwords"
+                f"{'MD5' if args.fast_hasher else 'PBKDF2'} passwords, "
+                f"SINGLECONNECT_MAX_CONCURRENT_CALLS {args.max_concurrent_calls or '2 (default)'}, "
+                "SINGLECONNECT_SLOT_WAIT_SECONDS "
+                f"{'1 (default)' if args.slot_wait is None else f'{args.slot_wait:g}'}"
             )
             site.warm()
             phases = [] if args.hang_only else login_phases(site, args)

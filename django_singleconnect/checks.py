@@ -142,6 +142,12 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
         "E031",
         "None (no limit) or an int of 1 or more, e.g. half the threads of a worker",
     ),
+    (
+        "SLOT_WAIT_SECONDS",
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+        "E032",
+        "a number of seconds, 0 or more",
+    ),
 )
 
 HOSTNAME_IDS = {"scheme": "E003", "path": "E004", "port": "E005", "invalid": "E006"}

@@ -107,31 +107,38 @@ def _pooled_session(key: tuple[Any, ...]) -> requests.Session:
 
 
 class _CallSlots:
-    """How many calls this process has under way, against SINGLECONNECT_MAX_CONCURRENT_CALLS."""
+    """
+    How many calls this process has under way, against SINGLECONNECT_MAX_CONCURRENT_CALLS.
+    A call past the limit waits for a free slot, SINGLECONNECT_SLOT_WAIT_SECONDS at most.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._freed = threading.Condition()
         self.in_use = 0
 
     @contextlib.contextmanager
-    def slot(self, limit: int | None) -> Iterator[bool]:
-        """Yields whether a call may start now; with no limit, it always may."""
+    def slot(self, limit: int | None, wait: float) -> Iterator[bool]:
+        """Yields whether the call may go; with no limit, it always may."""
         if limit is None:
             yield True
             return
-        with self._lock:
-            granted = self.in_use < limit
+        give_up = time.monotonic() + wait
+        with self._freed:
+            granted = self._freed.wait_for(
+                lambda: self.in_use < limit, timeout=max(0.0, give_up - time.monotonic())
+            )
             if granted:
                 self.in_use += 1
         try:
             yield granted
         finally:
             if granted:
-                with self._lock:
+                with self._freed:
                     self.in_use -= 1
+                    self._freed.notify()
 
     def start_over(self) -> None:
-        self._lock = threading.Lock()
+        self._freed = threading.Condition()
         self.in_use = 0
 
 
@@ -238,6 +245,7 @@ class SingleConnectClient:
         self.extra_headers: dict[str, str] = dict(pick("EXTRA_HEADERS") or {})
         self.cookies: dict[str, str] = dict(pick("COOKIES") or {})
         self.max_concurrent_calls: int | None = pick("MAX_CONCURRENT_CALLS")
+        self.slot_wait_seconds: float = float(pick("SLOT_WAIT_SECONDS"))
         connect, read = self.timeout
         self.breaker = Breaker(
             cache=get_cache(),
@@ -365,15 +373,16 @@ class SingleConnectClient:
         self, endpoint: str, username: str, data: dict[str, str]
     ) -> tuple[requests.Response, bytes, float]:
         started = time.monotonic()
-        with _call_slots.slot(self.max_concurrent_calls) as granted:
+        with _call_slots.slot(self.max_concurrent_calls, self.slot_wait_seconds) as granted:
             if not granted:
                 # Every thread that waits on a hung Single Connect is one that cannot serve
-                # the rest of the site: past the limit, fail at once instead of waiting.
+                # the rest of the site: past the limit, a call waits briefly, then gives up.
                 logger.warning(
-                    "Single Connect %s for %r: not called, %d calls already under way",
+                    "Single Connect %s for %r: not called, %d calls still under way after %.1f s",
                     endpoint,
                     username,
                     self.max_concurrent_calls,
+                    self.slot_wait_seconds,
                 )
                 raise SingleConnectBusy(f"{endpoint}: not called, too many calls under way")
             if not self.breaker.allow():

@@ -68,7 +68,8 @@ OPTIONS: dict[str, Option] = {
         Option("REPLAY_SECONDS", 600),
         Option("CIRCUIT_FAILURES", 5),
         Option("CIRCUIT_RESET_SECONDS", 30),
-        Option("MAX_CONCURRENT_CALLS", None),
+        Option("MAX_CONCURRENT_CALLS", 2),
+        Option("SLOT_WAIT_SECONDS", 1.0),
         Option("USERNAME", None),
         Option("TRUSTED_PROXIES", ()),
         Option("CACHE", "default"),
@@ -224,6 +225,10 @@ class Settings:
     def MAX_CONCURRENT_CALLS(self) -> int | None:
         value = self._get("MAX_CONCURRENT_CALLS")
         return None if value is None else int(value)
+
+    @property
+    def SLOT_WAIT_SECONDS(self) -> float:
+        return float(self._get("SLOT_WAIT_SECONDS"))
 
     @property
     def USERNAME(self) -> str | None:

@@ -113,6 +113,12 @@ def _verify(var: str) -> bool | str:
     return value.lower() == "true" if value.lower() in ("true", "false") else value
 
 
+def _optional_int(var: str) -> int | None:
+    """An int, or "none" for None."""
+    value: str = env.str(var)
+    return None if value.lower() == "none" else int(value)
+
+
 def _client_cert(var: str) -> str | tuple[str, ...]:
     """One path (certificate and key in one file), or "certificate,key"."""
     paths = env.list(var)
@@ -141,7 +147,8 @@ _OPTIONAL: dict[str, Callable[[str], Any]] = {
     "SINGLECONNECT_REPLAY_SECONDS": env.int,
     "SINGLECONNECT_CIRCUIT_FAILURES": env.int,
     "SINGLECONNECT_CIRCUIT_RESET_SECONDS": env.float,
-    "SINGLECONNECT_MAX_CONCURRENT_CALLS": env.int,
+    "SINGLECONNECT_MAX_CONCURRENT_CALLS": _optional_int,
+    "SINGLECONNECT_SLOT_WAIT_SECONDS": env.float,
     "SINGLECONNECT_USERNAME": env.str,
     "SINGLECONNECT_TRUSTED_PROXIES": env.list,
     "SINGLECONNECT_CACHE": env.str,

@@ -1,4 +1,7 @@
-"""SINGLECONNECT_MAX_CONCURRENT_CALLS: past the limit a call fails at once, never waits."""
+"""
+SINGLECONNECT_MAX_CONCURRENT_CALLS and SINGLECONNECT_SLOT_WAIT_SECONDS: past the limit a call
+waits for a free slot, briefly, then gives up without calling.
+"""
 
 from __future__ import annotations
 
@@ -43,15 +46,18 @@ def slow_call_in_thread(simulator: Simulator, seconds: float) -> tuple[threading
     return thread, outcome
 
 
-def test_past_the_limit_a_call_fails_at_once(
+def test_past_the_limit_a_call_waits_then_gives_up(
     simulator: Simulator, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
-    thread, outcome = slow_call_in_thread(simulator, 0.5)
+    settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 0.1
+    thread, outcome = slow_call_in_thread(simulator, 2.0)
     with pytest.raises(SingleConnectBusy) as refused:
         SingleConnectClient().otp_status("alice", "192.0.2.1")
+    # It gave up while the first call was still held by Single Connect.
+    assert thread.is_alive()
     assert refused.value.cause == "busy"
-    assert "not called, 1 calls already under way" in caplog.text
+    assert "not called, 1 calls still under way after 0.1 s" in caplog.text
     thread.join()
     assert outcome == [True]
     assert simulator.call_count("otpstatus") == 1  # the refused call never left
@@ -61,7 +67,61 @@ def test_past_the_limit_a_call_fails_at_once(
     assert client_module._call_slots.in_use == 0
 
 
-def test_no_limit_by_default(simulator: Simulator) -> None:
+def test_a_call_that_waits_goes_when_a_slot_frees(simulator: Simulator, settings: Any) -> None:
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 30
+    thread, outcome = slow_call_in_thread(simulator, 0.3)
+    assert SingleConnectClient().otp_status("alice", "192.0.2.1") is True
+    # It went only once the first call had given its slot back.
+    assert outcome == [True]
+    thread.join()
+    assert simulator.call_count("otpstatus") == 2
+
+
+def test_never_more_calls_at_once_than_the_limit(
+    simulator: Simulator, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 2
+    settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 30
+    simulator.set_fault("latency", seconds=0.1)
+    lock = threading.Lock()
+    under_way = [0]
+    most = [0]
+    original = SingleConnectClient._call
+
+    def counted(self: SingleConnectClient, *args: Any) -> Any:
+        with lock:
+            under_way[0] += 1
+            most[0] = max(most[0], under_way[0])
+        try:
+            return original(self, *args)
+        finally:
+            with lock:
+                under_way[0] -= 1
+
+    monkeypatch.setattr(SingleConnectClient, "_call", counted)
+    config = get_config()
+    results: list[Any] = []
+
+    def call() -> None:
+        try:
+            results.append(SingleConnectClient(config).otp_status("alice", "192.0.2.1"))
+        finally:
+            caches.close_all()
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 6
+    assert most[0] == 2
+    assert client_module._call_slots.in_use == 0
+
+
+def test_no_limit_when_set_to_none(simulator: Simulator, settings: Any) -> None:
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = None
+    settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 0
     thread, outcome = slow_call_in_thread(simulator, 0.3)
     assert SingleConnectClient().otp_status("alice", "192.0.2.1") is True
     thread.join()
@@ -81,6 +141,7 @@ def test_a_failed_call_frees_its_slot(simulator: Simulator, settings: Any) -> No
 def test_refusals_are_not_failures_of_single_connect(simulator: Simulator, settings: Any) -> None:
     """Busy is this process's own limit: it must not open the circuit breaker."""
     settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 0
     settings.SINGLECONNECT_CIRCUIT_FAILURES = 2
     thread, _ = slow_call_in_thread(simulator, 0.4)
     for _ in range(5):
@@ -97,6 +158,7 @@ def test_the_code_page_answers_503_and_keeps_the_attempt(
     assert signed_in.get("/2fa/verify/").status_code == 200
     code = simulator.current_code("alice")
     settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 0
     thread, _ = slow_call_in_thread(simulator, 0.5)
     response = signed_in.post("/2fa/verify/", {"token": code, "next": "/"})
     thread.join()
@@ -123,6 +185,7 @@ def test_logging_is_quiet_about_codes(
     code = simulator.current_code("alice")
     assert code is not None
     settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 0
     thread, _ = slow_call_in_thread(simulator, 0.3)
     signed_in.post("/2fa/verify/", {"token": code, "next": "/"})
     thread.join()

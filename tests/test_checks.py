@@ -127,6 +127,9 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"CIRCUIT_RESET_SECONDS": "30"}, "E030"),
     ({"MAX_CONCURRENT_CALLS": 0}, "E031"),
     ({"MAX_CONCURRENT_CALLS": "4"}, "E031"),
+    ({"SLOT_WAIT_SECONDS": -1}, "E032"),
+    ({"SLOT_WAIT_SECONDS": "1"}, "E032"),
+    ({"SLOT_WAIT_SECONDS": False}, "E032"),
     ({"SCHEME": "http"}, "W001"),
     ({"VERIFY": False}, "W002"),
 ]
@@ -274,7 +277,7 @@ def test_every_id_in_checks_py_is_tested() -> None:
     defined = set(re.findall(r'"([EW]\d{3})"', source))
     tested = {check_id for _, check_id in CASES} | {"W003", "W004", "E027"}
     assert defined | {"W003", "W004", "E027"} == tested
-    expected = {f"E{number:03d}" for number in range(1, 32)} | {"W001", "W002", "W003", "W004"}
+    expected = {f"E{number:03d}" for number in range(1, 33)} | {"W001", "W002", "W003", "W004"}
     assert tested == expected
 
 
