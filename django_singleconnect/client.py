@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.cookiejar
+import itertools
 import logging
 import os
 import ssl
@@ -109,12 +110,22 @@ def _pooled_session(key: tuple[Any, ...]) -> requests.Session:
 class _CallSlots:
     """
     How many calls this process has under way, against SINGLECONNECT_MAX_CONCURRENT_CALLS.
-    A call past the limit waits for a free slot, SINGLECONNECT_SLOT_WAIT_SECONDS at most.
+
+    A call past the limit waits for a free slot until SINGLECONNECT_SLOT_WAIT_SECONDS after
+    the latest call under way started. While Single Connect answers, slots free up well
+    within that and a burst of logins queues through; when it hangs, the calls holding the
+    slots grow old and a new call gives up at once, without tying up one more thread.
     """
 
     def __init__(self) -> None:
         self._freed = threading.Condition()
-        self.in_use = 0
+        #: When each call under way started (time.monotonic).
+        self._started: dict[int, float] = {}
+        self._tickets = itertools.count()
+
+    @property
+    def in_use(self) -> int:
+        return len(self._started)
 
     @contextlib.contextmanager
     def slot(self, limit: int | None, wait: float) -> Iterator[bool]:
@@ -122,24 +133,27 @@ class _CallSlots:
         if limit is None:
             yield True
             return
-        give_up = time.monotonic() + wait
+        ticket = next(self._tickets)
         with self._freed:
-            granted = self._freed.wait_for(
-                lambda: self.in_use < limit, timeout=max(0.0, give_up - time.monotonic())
-            )
-            if granted:
-                self.in_use += 1
+            while len(self._started) >= limit:
+                remaining = max(self._started.values()) + wait - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._freed.wait(remaining)
+            else:
+                self._started[ticket] = time.monotonic()
+        granted = ticket in self._started
         try:
             yield granted
         finally:
             if granted:
                 with self._freed:
-                    self.in_use -= 1
+                    del self._started[ticket]
                     self._freed.notify()
 
     def start_over(self) -> None:
         self._freed = threading.Condition()
-        self.in_use = 0
+        self._started = {}
 
 
 _call_slots = _CallSlots()
@@ -378,7 +392,7 @@ class SingleConnectClient:
                 # Every thread that waits on a hung Single Connect is one that cannot serve
                 # the rest of the site: past the limit, a call waits briefly, then gives up.
                 logger.warning(
-                    "Single Connect %s for %r: not called, %d calls still under way after %.1f s",
+                    "Single Connect %s for %r: not called, %d calls under way for %.1f s or more",
                     endpoint,
                     username,
                     self.max_concurrent_calls,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -57,7 +58,7 @@ def test_past_the_limit_a_call_waits_then_gives_up(
     # It gave up while the first call was still held by Single Connect.
     assert thread.is_alive()
     assert refused.value.cause == "busy"
-    assert "not called, 1 calls still under way after 0.1 s" in caplog.text
+    assert "not called, 1 calls under way for 0.1 s or more" in caplog.text
     thread.join()
     assert outcome == [True]
     assert simulator.call_count("otpstatus") == 1  # the refused call never left
@@ -65,6 +66,28 @@ def test_past_the_limit_a_call_waits_then_gives_up(
     simulator.set_fault(None)
     assert SingleConnectClient().otp_status("alice", "192.0.2.1") is True
     assert client_module._call_slots.in_use == 0
+
+
+def test_no_wait_when_the_calls_under_way_are_older_than_the_wait(
+    simulator: Simulator, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Single Connect hangs: the slots are held by old calls, a new one gives up at once."""
+    settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
+    settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 0.2
+    thread, outcome = slow_call_in_thread(simulator, 1.5)
+    slots = client_module._call_slots
+    oldest = next(iter(slots._started.values()))
+    while time.monotonic() < oldest + 0.25:
+        time.sleep(0.01)
+    waits: list[float] = []
+    monkeypatch.setattr(slots._freed, "wait", lambda timeout=None: waits.append(timeout))
+    with pytest.raises(SingleConnectBusy):
+        SingleConnectClient().otp_status("alice", "192.0.2.1")
+    assert waits == []
+    assert thread.is_alive()
+    monkeypatch.undo()
+    thread.join()
+    assert outcome == [True]
 
 
 def test_a_call_that_waits_goes_when_a_slot_frees(simulator: Simulator, settings: Any) -> None:
@@ -172,7 +195,9 @@ def test_the_code_page_answers_503_and_keeps_the_attempt(
 
 
 def test_a_forked_worker_counts_only_its_own_calls() -> None:
-    client_module._call_slots.in_use = 3  # calls of the parent, under way when it forked
+    # Calls of the parent, under way when it forked.
+    client_module._call_slots._started = {1: 0.0, 2: 0.0, 3: 0.0}
+    assert client_module._call_slots.in_use == 3
     client_module._forget_sessions_in_child()
     assert client_module._call_slots.in_use == 0
 
