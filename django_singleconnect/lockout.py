@@ -42,7 +42,8 @@ def locked_until(username: str) -> dt.datetime | None:
 class Reservation:
     username: str
     granted: bool
-    #: Set when the reservation was refused.
+    #: Set when the reservation was refused because the user is locked out; a refusal
+    #: without it means every attempt left is being checked by Single Connect right now.
     locked_until: dt.datetime | None = None
 
 
@@ -79,8 +80,8 @@ def reserve(username: str, limits: Limits) -> Reservation:
             return Reservation(username, True)
         known = counters.values_list("locked_until", flat=True)
         if known:
-            # Refused: either locked out, or every remaining attempt is being checked now.
-            return Reservation(username, False, known[0] or now + limits.lockout)
+            # Refused: either locked out, or every attempt left is being checked now.
+            return Reservation(username, False, known[0])
         _create_counter(username)
     raise AssertionError("unreachable: the counter exists after the first round")
 

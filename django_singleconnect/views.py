@@ -21,6 +21,7 @@ from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -228,8 +229,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     token = form.cleaned_data["token"]
     reservation = lockout.reserve(step.username, step.limits)
     if not reservation.granted:
-        assert reservation.locked_until is not None  # a refusal always says until when
-        return _locked(step, reservation.locked_until)
+        if reservation.locked_until is not None:
+            return _locked(step, reservation.locked_until)
+        return _still_checking(step, form)
     # A code that already verified a login is a wrong code, whatever Single Connect says.
     replayed = replay.was_used(step.username, token, step.config.REPLAY_SECONDS)
     if not replayed:
@@ -263,6 +265,16 @@ def verify(request: HttpRequest) -> HttpResponse:
         return _locked(step, wrong.locked_until)
     form.add_error("token", _wrong_code_message(wrong.attempts_left))
     return _form_page(step, form)
+
+
+def _still_checking(step: Step, form: TokenForm) -> HttpResponse:
+    """Every attempt left is being checked right now (the same form sent several times)."""
+    form.add_error(None, _("Your last code is still being checked. Wait a moment and try again."))
+    response = _form_page(step, form)
+    response.status_code = 429
+    # Those checks end within the deadline of a call.
+    response["Retry-After"] = str(math.ceil(sum(step.config.TIMEOUT)))
+    return response
 
 
 def _wrong_code_message(attempts_left: int) -> str:
