@@ -16,7 +16,8 @@ The script fails on an unexpected status or when the protected page stays closed
 
     python benchmarks/code_step_cpu.py            # 500 logins of each kind
     python benchmarks/code_step_cpu.py --quick    # 20 of each
-    python benchmarks/code_step_cpu.py --profile  # where the code step spends
+    python benchmarks/code_step_cpu.py --profile  # where the code step spends (cProfile)
+    python benchmarks/code_step_cpu.py --breakdown  # the same in CPU time, by owner
     python benchmarks/code_step_cpu.py --database-url postgres://postgres@127.0.0.1:5432/bench
 
 With SQLite the database engine runs inside this process and its CPU time is counted; with
@@ -184,12 +185,82 @@ def profile(logins: int) -> None:
     stats.sort_stats("cumulative").print_stats(r"django_singleconnect|sessions|auth", 25)
 
 
+#: What ``--breakdown`` times, by owner: none of these calls another of them.
+BREAKDOWN = (
+    ("Django's session: load", "django.contrib.sessions.backends.db", "SessionStore", "load"),
+    ("Django's session: save", "django.contrib.sessions.backends.db", "SessionStore", "save"),
+    ("Django's session: delete", "django.contrib.sessions.backends.db", "SessionStore", "delete"),
+    ("Django's session: exists", "django.contrib.sessions.backends.db", "SessionStore", "exists"),
+    ("the app: lockout.locked_until", "django_singleconnect.lockout", None, "locked_until"),
+    ("the app: lockout.reserve", "django_singleconnect.lockout", None, "reserve"),
+    ("the app: lockout.reset", "django_singleconnect.lockout", None, "reset"),
+    ("the app: replay.was_used", "django_singleconnect.replay", None, "was_used"),
+    ("the app: replay.remember", "django_singleconnect.replay", None, "remember"),
+    ("the app: audit rows", "django_singleconnect.views", "Step", "audit"),
+    ("the app: templates", "django_singleconnect.views", None, "render"),
+)
+
+
+def breakdown(logins: int) -> None:
+    """CPU time of the code step's two requests, split by the functions in ``BREAKDOWN``."""
+    import importlib
+
+    from django.test import Client
+
+    spent: Counter[str] = Counter()
+    timing = [False]
+
+    def timed(label: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not timing[0]:
+                return function(*args, **kwargs)
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] += time.process_time() - started
+
+        return wrapper
+
+    originals = []
+    for label, module_name, class_name, name in BREAKDOWN:
+        module = importlib.import_module(module_name)
+        owner = getattr(module, class_name) if class_name else module
+        originals.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, timed(label, getattr(owner, name)))
+    total = 0.0
+    try:
+        for _ in range(logins):
+            client = Client()
+            client.post("/accounts/login/", {"username": USERNAME, "password": PASSWORD})
+            timing[0] = True
+            started = time.process_time()
+            expect(client.get("/2fa/verify/", {"next": "/"}), 200, "GET /2fa/verify/")
+            answer = client.post("/2fa/verify/", {"token": next(_codes), "next": "/"})
+            total += time.process_time() - started
+            timing[0] = False
+            expect(answer, 302, "POST /2fa/verify/")
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+    ms = 1000 / logins
+    rows = [(label, f"{spent[label] * ms:.2f}") for label, *_ in BREAKDOWN]
+    rest = total - sum(spent.values())
+    rows += [
+        ("everything else (request handling, user, forms, middleware, ...)", f"{rest * ms:.2f}"),
+        ("code step: GET + POST /2fa/verify/", f"{total * ms:.2f}"),
+    ]
+    print(f"\n## Where the code step's CPU goes, {logins} logins (mean ms per login)\n")
+    print(common.table(("what", "CPU ms per login"), rows))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="20 logins of each kind")
     parser.add_argument("--logins", type=int, default=500, help="logins of each kind")
     parser.add_argument("--batch", type=int, default=10, help="logins of one kind in a row")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--breakdown", action="store_true", help="CPU time by owner")
     parser.add_argument("--database-url", help="postgres://... (default: a SQLite file)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -217,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                         kind(timings)
             if args.profile:
                 profile(200)
+            if args.breakdown:
+                breakdown(args.logins)
     report(timings, queries)
     return 0
 
