@@ -326,6 +326,12 @@ def test_a_counter_created_alongside_is_used(monkeypatch):
 
 
 @pytest.mark.django_db
+def test_a_counter_that_keeps_vanishing_refuses(monkeypatch):
+    monkeypatch.setattr(lockout, "_create_counter", lambda username: None)
+    assert lockout.reserve("bob", LIMITS) == lockout.Reservation("bob", False, None)
+
+
+@pytest.mark.django_db
 def test_record_wrong_starts_the_lockout_once(frozen):
     reservations = [lockout.reserve("bob", LIMITS) for _ in range(3)]
     until = frozen.now + dt.timedelta(seconds=900)
