@@ -360,6 +360,14 @@ def test_record_wrong_under_the_limit_does_not_lock():
 
 
 @pytest.mark.django_db
+def test_record_wrong_ignores_a_lockout_that_ended_meanwhile(frozen):
+    reservation = lockout.reserve("bob", LIMITS)
+    # A lockout shorter than this code's check began and ended while it was checked.
+    AttemptCounter.objects.update(locked_until=frozen.now - dt.timedelta(seconds=1))
+    assert lockout.record_wrong(reservation, LIMITS) == lockout.WrongCode(attempts_left=2)
+
+
+@pytest.mark.django_db
 def test_record_wrong_after_staff_deleted_the_counter():
     reservation = lockout.reserve("bob", LIMITS)
     AttemptCounter.objects.all().delete()
