@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_singleconnect import lockout
+from django_singleconnect import lockout, replay
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.models import AttemptCounter, VerificationEvent
 
@@ -201,10 +202,6 @@ def test_a_malformed_code_from_a_locked_out_user_gets_the_lockout_page(
 
 @pytest.mark.django_db
 def test_a_right_code_costs_five_statements_of_the_app(signed_in, simulator, monkeypatch):
-    from django.test.utils import CaptureQueriesContext
-
-    from django_singleconnect import replay
-
     monkeypatch.setattr(replay, "_next_purge", float("inf"))
     signed_in.get(VERIFY)
     signed_in.post(VERIFY, {"token": wrong_code(simulator)})  # the counter exists now
