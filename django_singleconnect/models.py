@@ -73,6 +73,12 @@ class SingleConnectConfiguration(models.Model):
     class Meta:
         verbose_name = _("Single Connect settings")
         verbose_name_plural = _("Single Connect settings")
+        permissions = [
+            (
+                "change_connection",
+                _("Can change the Single Connect host, application name and protected views"),
+            )
+        ]
 
     def __str__(self) -> str:
         return str(_("Single Connect settings"))
@@ -117,6 +123,10 @@ class AttemptCounter(models.Model):
     failures = models.PositiveIntegerField(_("number of wrong codes"), default=0)
     last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    #: Lockouts in the current series: each one that follows the last within
+    #: ``SINGLECONNECT_LOCKOUT_SERIES_SECONDS`` lasts twice as long, up to a cap.
+    lockouts = models.PositiveIntegerField(_("lockouts in a row"), default=0)
+    last_lockout_at = models.DateTimeField(_("last lockout"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("failed code attempts")
@@ -138,6 +148,10 @@ class VerificationEvent(models.Model):
         LOCKED_OUT = "locked_out", _("Locked out")
         SERVICE_UNAVAILABLE = "service_unavailable", _("Single Connect unavailable")
         EXPIRED = "expired", _("Step expired")
+        CODES_SPENT = "codes_spent", _("Code budget spent")
+        NOT_SET_UP = "not_set_up", _("No Single Connect username")
+        LOCKOUT_CLEARED = "lockout_cleared", _("Lockout cleared")
+        SETTINGS_CHANGED = "settings_changed", _("Settings changed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -176,3 +190,22 @@ class UsedCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CodeBudget(models.Model):
+    """
+    The codes issued for one Single Connect username in the past hour, shared by every
+    process and host: ``codes`` is a JSON list of ``[time, login]`` pairs, the newest last,
+    changed only by a compare-and-swap on ``version`` (see ``budget.py``).
+    """
+
+    username = models.CharField(_("Single Connect username"), max_length=255, unique=True)
+    codes = models.TextField(default="[]")
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("codes sent")
+        verbose_name_plural = _("codes sent")
+
+    def __str__(self) -> str:
+        return self.username
