@@ -119,6 +119,9 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ("RESEND_COOLDOWN", lambda v: _is_int(v, 0), "E020", "an int of 0 or more"),
     ("MAX_CHALLENGES_PER_HOUR", lambda v: _is_int(v, 1), "E021", "an int of 1 or more"),
     ("PENDING_TIMEOUT", lambda v: _is_int(v, 1), "E022", "an int of 1 or more"),
+    ("MAX_CODES_PER_HOUR", lambda v: _is_int(v, 1), "E040", "an int of 1 or more"),
+    ("LOCKOUT_SERIES_SECONDS", lambda v: _is_int(v, 0), "E041", "an int of 0 or more"),
+    ("MAX_LOCKOUT_SECONDS", lambda v: _is_int(v, 1), "E042", "an int of 1 or more"),
     (
         "USERNAME",
         _is_callable_path,

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from . import __version__
@@ -31,6 +31,7 @@ from .exceptions import (
     SingleConnectBusy,
     SingleConnectCircuitOpen,
     SingleConnectError,
+    SingleConnectNotConfigured,
     SingleConnectTimeout,
     SingleConnectTLSError,
     SingleConnectUnexpectedResponse,
@@ -226,6 +227,16 @@ def _tls_reason(exc: BaseException) -> str:
     return ""
 
 
+def _never_connected(exc: BaseException) -> bool:
+    """Whether no connection could be opened, so the request certainly never left."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(
+        reason, NewConnectionError
+    )
+
+
 def _looks_like_html(response: requests.Response, body: bytes) -> bool:
     content_type = response.headers.get("Content-Type", "").lower()
     if "html" in content_type or "xml" in content_type:
@@ -270,7 +281,7 @@ class SingleConnectClient:
         if overrides:
             raise TypeError(f"Unknown option(s): {', '.join(sorted(overrides))}")
         if not self.hostname or not self.application_name:
-            raise SingleConnectError(
+            raise SingleConnectNotConfigured(
                 "SINGLECONNECT_HOSTNAME and SINGLECONNECT_APPLICATION_NAME must be set."
             )
         self._session = _pooled_session(
@@ -486,4 +497,6 @@ class SingleConnectClient:
             detail,
             _elapsed_ms(started),
         )
-        return error_class(f"{endpoint}: {error_class.cause} ({detail})")
+        error = error_class(f"{endpoint}: {error_class.cause} ({detail})")
+        error.may_have_reached = not _never_connected(exc)
+        return error

@@ -64,6 +64,9 @@ OPTIONS: dict[str, Option] = {
         Option("LOCKOUT_SECONDS", 900, admin_field="lockout_seconds"),
         Option("RESEND_COOLDOWN", 60, admin_field="resend_cooldown"),
         Option("MAX_CHALLENGES_PER_HOUR", 5),
+        Option("MAX_CODES_PER_HOUR", 10),
+        Option("LOCKOUT_SERIES_SECONDS", 86400),
+        Option("MAX_LOCKOUT_SECONDS", 86400),
         Option("PENDING_TIMEOUT", 600),
         Option("REPLAY_SECONDS", 600),
         Option("CIRCUIT_FAILURES", 5),
@@ -204,6 +207,18 @@ class Settings:
     @property
     def MAX_CHALLENGES_PER_HOUR(self) -> int:
         return int(self._get("MAX_CHALLENGES_PER_HOUR"))
+
+    @property
+    def MAX_CODES_PER_HOUR(self) -> int:
+        return int(self._get("MAX_CODES_PER_HOUR"))
+
+    @property
+    def LOCKOUT_SERIES_SECONDS(self) -> int:
+        return int(self._get("LOCKOUT_SERIES_SECONDS"))
+
+    @property
+    def MAX_LOCKOUT_SECONDS(self) -> int:
+        return int(self._get("MAX_LOCKOUT_SECONDS"))
 
     @property
     def PENDING_TIMEOUT(self) -> int:

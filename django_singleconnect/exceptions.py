@@ -8,6 +8,9 @@ class SingleConnectError(Exception):
 
     #: A short, stable name for logs, signals and the audit log.
     cause = "error"
+    #: False only when the request certainly never left: no call was made, or no
+    #: connection could be opened. Anything else may have made Single Connect send a code.
+    may_have_reached = True
 
 
 class SingleConnectUnreachable(SingleConnectError):
@@ -32,12 +35,14 @@ class SingleConnectCircuitOpen(SingleConnectError):
     """Single Connect failed repeatedly of late, so it is not being called for a while."""
 
     cause = "circuit_open"
+    may_have_reached = False
 
 
 class SingleConnectBusy(SingleConnectError):
     """``SINGLECONNECT_MAX_CONCURRENT_CALLS`` calls are already under way in this process."""
 
     cause = "busy"
+    may_have_reached = False
 
 
 class SingleConnectUnexpectedResponse(SingleConnectError):
@@ -48,3 +53,10 @@ class SingleConnectUnexpectedResponse(SingleConnectError):
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+
+
+class SingleConnectNotConfigured(SingleConnectError):
+    """The host name or the application name is not set: no call was made."""
+
+    cause = "not_configured"
+    may_have_reached = False

@@ -22,10 +22,20 @@ from .models import AttemptCounter
 class Limits:
     max_attempts: int
     lockout_seconds: int
+    #: A lockout that starts within this many seconds of the last one continues its series.
+    series_seconds: int = 0
+    #: The longest a lockout of a series may last.
+    max_lockout_seconds: int = 0
 
     @property
     def lockout(self) -> dt.timedelta:
         return dt.timedelta(seconds=self.lockout_seconds)
+
+    def lockout_for(self, series: int) -> dt.timedelta:
+        """The ``series``-th lockout in a row lasts twice the one before, up to the cap."""
+        seconds = self.lockout_seconds * 2 ** min(max(series - 1, 0), 32)
+        cap = max(self.max_lockout_seconds, self.lockout_seconds)
+        return dt.timedelta(seconds=min(seconds, cap))
 
 
 def locked_until(username: str) -> dt.datetime | None:
@@ -57,6 +67,8 @@ class WrongCode:
     locked_until: dt.datetime | None = None
     #: Whether this code started the lockout.
     started_lockout: bool = False
+    #: Lockouts in a row for this username, this one included, when this code started one.
+    series: int = 0
 
 
 def reserve(username: str, limits: Limits) -> Reservation:
@@ -100,14 +112,26 @@ def record_wrong(reservation: Reservation, limits: Limits) -> WrongCode:
     """The code was wrong: keep the attempt, and lock the user out at the limit."""
     now = timezone.now()
     counters = AttemptCounter.objects.filter(username=reservation.username)
+    in_series = Q(last_lockout_at__gt=now - dt.timedelta(seconds=limits.series_seconds))
+    # The lockout starts in this statement, at its shortest; a longer one of a series
+    # is set right after, so no code gets in between.
     started = counters.filter(failures__gte=limits.max_attempts, locked_until__isnull=True).update(
-        locked_until=now + limits.lockout
+        locked_until=now + limits.lockout,
+        lockouts=Case(When(in_series, then=F("lockouts") + 1), default=Value(1)),
+        last_lockout_at=now,
     )
+    series = 0
+    if started:
+        series = counters.values_list("lockouts", flat=True).first() or 1
+        if series > 1:
+            counters.filter(last_lockout_at=now).update(
+                locked_until=now + limits.lockout_for(series)
+            )
     # The row is gone only when staff deleted it meanwhile: a clean slate.
     failures, until = counters.values_list("failures", "locked_until").first() or (0, None)
     if until is not None and until <= now:
         until = None
-    return WrongCode(max(limits.max_attempts - failures, 0), until, bool(started))
+    return WrongCode(max(limits.max_attempts - failures, 0), until, bool(started), series)
 
 
 def give_back(reservation: Reservation, limits: Limits) -> None:
@@ -125,5 +149,7 @@ def give_back(reservation: Reservation, limits: Limits) -> None:
 
 
 def reset(username: str) -> None:
-    """A right code, or staff clearing a lockout: start counting from zero."""
-    AttemptCounter.objects.filter(username=username).update(failures=0, locked_until=None)
+    """A right code, or staff clearing a lockout: start counting from zero, a new series."""
+    AttemptCounter.objects.filter(username=username).update(
+        failures=0, locked_until=None, lockouts=0
+    )

@@ -7,6 +7,10 @@ Signals of the second-factor step. Every one is sent with ``request``, ``user`` 
   active for the user and ``SINGLECONNECT_OTP_INACTIVE_POLICY`` is ``"allow"``).
 - ``verification_failed``: a wrong code; ``attempts_left`` before the lockout.
 - ``user_locked_out``: ``locked_until``, an aware datetime.
+- ``codes_spent``: the username's codes for the hour are spent; ``retry_after`` seconds.
+- ``repeated_lockout``: a lockout followed another within
+  ``SINGLECONNECT_LOCKOUT_SERIES_SECONDS``; ``lockouts`` in a row, ``locked_until``. Someone
+  may be guessing slowly with the user's password: a good moment to warn the user.
 - ``service_unavailable``: Single Connect gave no clear answer; ``error`` is the
   :class:`~django_singleconnect.exceptions.SingleConnectError`.
 
@@ -25,5 +29,7 @@ verification_succeeded = Signal()
 verification_failed = Signal()
 user_locked_out = Signal()
 service_unavailable = Signal()
+codes_spent = Signal()
+repeated_lockout = Signal()
 circuit_opened = Signal()
 circuit_closed = Signal()

@@ -8,6 +8,7 @@ nothing else. No code is ever stored.
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any, TypedDict, cast
 
@@ -15,6 +16,9 @@ from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
+
+from .conf import get_config
+from .identity import map_username
 
 VERIFIED_KEY = "_singleconnect_verified"
 PENDING_KEY = "_singleconnect_pending"
@@ -31,9 +35,13 @@ class Pending(TypedDict):
     user: str
     auth: str
     started: float
-    #: When each code of this login was issued, the newest last (the past hour only).
-    challenges: list[float]
+    #: A random name of this login, under which the code budget keeps its codes.
+    login: str
+    #: The Single Connect username, fixed when the login started ("" when there is none).
+    username: str
     notice: str
+    #: Single Connect said OTP is not active and the policy denied the step.
+    denied: bool
 
 
 def _binding(user: Any, session_hash: Any) -> tuple[str, str]:
@@ -71,15 +79,20 @@ async def ais_verified(request: HttpRequest) -> bool:
 
 
 def start_pending(session: SessionBase, user: Any) -> Pending:
-    """A new login: drop any earlier mark and start the step's clock."""
+    """
+    A new login: drop any earlier mark, start the step's clock and fix whom Single Connect
+    is asked about for the rest of this login.
+    """
     session.pop(VERIFIED_KEY, None)
     user_pk, auth = _binding(user, session.get(HASH_SESSION_KEY))
     pending: Pending = {
         "user": user_pk,
         "auth": auth,
         "started": time.time(),
-        "challenges": [],
+        "login": secrets.token_urlsafe(12),
+        "username": map_username(user, get_config()),
         "notice": "",
+        "denied": False,
     }
     session[PENDING_KEY] = pending
     return pending
@@ -92,7 +105,9 @@ def get_pending(request: HttpRequest) -> Pending:
     """
     session = request.session
     pending = session.get(PENDING_KEY)
-    if not _holds(pending, request.user, session.get(HASH_SESSION_KEY)):
+    holds = _holds(pending, request.user, session.get(HASH_SESSION_KEY))
+    # A step begun by an earlier release has no login name nor fixed username: begin anew.
+    if not holds or "login" not in cast(Pending, pending):
         return start_pending(session, request.user)
     return cast(Pending, pending)
 

@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -28,25 +27,18 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import lockout, replay, signals
+from . import budget, lockout, replay, signals
 from .access import verify_url
 from .client import SingleConnectClient
 from .conf import Settings, get_config
-from .exceptions import SingleConnectError
+from .exceptions import SingleConnectBusy, SingleConnectError
 from .forms import TokenForm
+from .identity import counter_key
 from .models import VerificationEvent
 from .network import client_ip
 from .state import Pending, get_pending, is_verified, mark_verified, save_pending
 
 Event = VerificationEvent.Kind
-HOUR = 3600
-
-
-def singleconnect_username(user: Any, config: Settings) -> str:
-    """The user's name in Single Connect: ``SINGLECONNECT_USERNAME``, else the username."""
-    if config.USERNAME:
-        return str(import_string(config.USERNAME)(user))
-    return str(user.get_username())
 
 
 def safe_next_url(request: HttpRequest) -> str:
@@ -66,12 +58,34 @@ class Step:
     request: HttpRequest
     config: Settings
     pending: Pending
-    username: str
     next_url: str
 
     @property
+    def username(self) -> str:
+        """The Single Connect username, fixed when the login started."""
+        return self.pending["username"]
+
+    @property
+    def key(self) -> str:
+        """The normalised username every counter is kept under."""
+        return counter_key(self.username)
+
+    @property
     def limits(self) -> lockout.Limits:
-        return lockout.Limits(self.config.MAX_ATTEMPTS, self.config.LOCKOUT_SECONDS)
+        return lockout.Limits(
+            self.config.MAX_ATTEMPTS,
+            self.config.LOCKOUT_SECONDS,
+            self.config.LOCKOUT_SERIES_SECONDS,
+            self.config.MAX_LOCKOUT_SECONDS,
+        )
+
+    @property
+    def code_limits(self) -> budget.Limits:
+        return budget.Limits(
+            self.config.MAX_CODES_PER_HOUR,
+            self.config.RESEND_COOLDOWN,
+            self.config.MAX_CHALLENGES_PER_HOUR,
+        )
 
     @property
     def ip(self) -> str:
@@ -79,7 +93,9 @@ class Step:
 
     @property
     def last_challenge(self) -> float | None:
-        return self.pending["challenges"][-1] if self.pending["challenges"] else None
+        """When the newest code of this login was taken, or None before the first."""
+        codes = budget.codes_of_login(self.key, self.pending["login"])
+        return codes[-1] if codes else None
 
     def audit(self, event: str, detail: str = "") -> None:
         user = self.request.user
@@ -120,15 +136,22 @@ def _begin(request: HttpRequest, *, check_lockout: bool = True) -> Step | HttpRe
         request=request,
         config=config,
         pending=get_pending(request),
-        username=singleconnect_username(request.user, config),
         next_url=next_url,
     )
     if time.time() - step.pending["started"] > config.PENDING_TIMEOUT:
         step.audit(Event.EXPIRED)
         auth_logout(request)
         return step.render("expired.html", login_url=_login_url(next_url))
+    if not step.username:
+        # SINGLECONNECT_USERNAME gave no name (logged where it happened): never guess one.
+        step.audit(Event.NOT_SET_UP)
+        return step.render("not_set_up.html", status=403)
+    if step.pending["denied"]:
+        return step.render("denied.html", status=403)
+    if not step.ip:
+        return step.render("no_address.html", status=400)
     if check_lockout:
-        until = lockout.locked_until(step.username)
+        until = lockout.locked_until(step.key)
         if until is not None:
             return _locked(step, until)
     return step
@@ -166,24 +189,54 @@ def _let_in(step: Step, method: str) -> HttpResponse:
     return HttpResponseRedirect(step.next_url)
 
 
-def _challenge(step: Step, *, resend: bool) -> HttpResponse | None:
-    """Ask Single Connect to issue a code; a response means the form is not shown."""
+def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
+    """
+    Take a code from the username's budget, then ask Single Connect to issue it. None: the
+    form is shown; a string: a notice for the form instead (no code was sent); a response:
+    answer with it.
+    """
+    taken = budget.take(step.key, step.pending["login"], step.code_limits, first=not resend)
+    if taken.refused == "issued":
+        return None  # a request alongside asked for this login's first code
+    if taken.refused in ("cooldown", "login_cap"):
+        return "cooldown" if taken.refused == "cooldown" else "too_many"
+    if taken.refused == "busy":
+        return _unavailable(step, SingleConnectBusy("otpstatus: not called, codes contended"))
+    if not taken.granted:
+        return _codes_spent(step, taken.retry_after)
     try:
         active = SingleConnectClient(step.config).otp_status(step.username, step.ip)
     except SingleConnectError as error:
+        if error.may_have_reached:
+            budget.failed(taken)
+        else:
+            budget.give_back(taken)
         return _unavailable(step, error)
     if not active:
         if step.config.OTP_INACTIVE_POLICY == "allow":
             step.audit(Event.OTP_INACTIVE_ALLOWED)
             return _verified(step, "otp_inactive")
         step.audit(Event.OTP_INACTIVE_DENIED)
+        step.pending["denied"] = True
+        save_pending(step.request, step.pending)
         return step.render("denied.html", status=403)
-    now = time.time()
-    step.pending["challenges"] = [t for t in step.pending["challenges"] if now - t < HOUR] + [now]
-    save_pending(step.request, step.pending)
     step.audit(Event.CHALLENGE_SENT, "resend" if resend else "")
     step.send(signals.challenge_sent, resend=resend)
     return None
+
+
+def _codes_spent(step: Step, retry_after: int) -> HttpResponse:
+    """The username's codes for the hour are spent: no call, a page that says until when."""
+    step.audit(Event.CODES_SPENT)
+    step.send(signals.codes_spent, retry_after=retry_after)
+    response = step.render(
+        "codes_spent.html",
+        status=429,
+        available_at=timezone.now() + dt.timedelta(seconds=retry_after),
+        minutes=math.ceil(retry_after / 60),
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _form_page(step: Step, form: TokenForm) -> HttpResponse:
@@ -212,7 +265,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         if step.last_challenge is None:
             refused = _challenge(step, resend=False)
-            if refused is not None:
+            if isinstance(refused, HttpResponse):
                 return refused
         return _form_page(
             step, TokenForm(digits=step.config.TOKEN_DIGITS, initial={"next": step.next_url})
@@ -223,17 +276,17 @@ def verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(verify_url(step.next_url))
     form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
     if not form.is_valid():
-        until = lockout.locked_until(step.username)
+        until = lockout.locked_until(step.key)
         return _form_page(step, form) if until is None else _locked(step, until)
 
     token = form.cleaned_data["token"]
-    reservation = lockout.reserve(step.username, step.limits)
+    reservation = lockout.reserve(step.key, step.limits)
     if not reservation.granted:
         if reservation.locked_until is not None:
             return _locked(step, reservation.locked_until)
         return _still_checking(step, form)
     # A code that already verified a login is a wrong code, whatever Single Connect says.
-    replayed = replay.was_used(step.username, token, step.config.REPLAY_SECONDS)
+    replayed = replay.was_used(step.key, token, step.config.REPLAY_SECONDS)
     if not replayed:
         try:
             valid = SingleConnectClient(step.config).otp_valid(step.username, token)
@@ -245,9 +298,9 @@ def verify(request: HttpRequest) -> HttpResponse:
             # when the sessions live in the same database.
             with transaction.atomic(using=router.db_for_write(VerificationEvent)):
                 # Of two requests with one code checked side by side, only the first counts.
-                replayed = not replay.remember(step.username, token, step.config.REPLAY_SECONDS)
+                replayed = not replay.remember(step.key, token, step.config.REPLAY_SECONDS)
                 if not replayed:
-                    lockout.reset(step.username)
+                    lockout.reset(step.key)
                     step.audit(Event.VERIFIED)
                     mark_verified(request, "otp")
             if not replayed:
@@ -258,8 +311,12 @@ def verify(request: HttpRequest) -> HttpResponse:
     step.send(signals.verification_failed, attempts_left=wrong.attempts_left)
     if wrong.started_lockout:
         assert wrong.locked_until is not None
-        step.audit(Event.LOCKED_OUT)
+        step.audit(Event.LOCKED_OUT, f"lockout {wrong.series} in a row" if wrong.series > 1 else "")
         step.send(signals.user_locked_out, locked_until=wrong.locked_until)
+        if wrong.series > 1:
+            step.send(
+                signals.repeated_lockout, lockouts=wrong.series, locked_until=wrong.locked_until
+            )
     if wrong.locked_until is not None:
         # Locked out by this code, or by a wrong code checked alongside it.
         return _locked(step, wrong.locked_until)
@@ -292,18 +349,10 @@ def resend(request: HttpRequest) -> HttpResponse:
     step = _begin(request)
     if isinstance(step, HttpResponse):
         return step
-    last = step.last_challenge
-    now = time.time()
-    recent = [t for t in step.pending["challenges"] if now - t < HOUR]
-    if last is not None and now - last < step.config.RESEND_COOLDOWN:
-        step.pending["notice"] = "cooldown"
-    elif len(recent) >= step.config.MAX_CHALLENGES_PER_HOUR:
-        step.pending["notice"] = "too_many"
-    else:
-        refused = _challenge(step, resend=True)
-        if refused is not None:
-            return refused
-        step.pending["notice"] = "resent"
+    refused = _challenge(step, resend=True)
+    if isinstance(refused, HttpResponse):
+        return refused
+    step.pending["notice"] = refused or "resent"
     save_pending(request, step.pending)
     return HttpResponseRedirect(verify_url(step.next_url))
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
-from django_singleconnect import state, views
+from django_singleconnect import budget, state, views
 from django_singleconnect.client import close_sessions
 from django_singleconnect.conf import forget_overrides
 from django_singleconnect.simulator import Simulator
@@ -120,6 +120,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = types.SimpleNamespace(time=clock.time)
     monkeypatch.setattr(views, "time", fake)
     monkeypatch.setattr(state, "time", fake)
+    monkeypatch.setattr(budget, "time", fake)
     return clock
 
 

@@ -83,3 +83,13 @@ class DripServer:
         self.stop.set()
         self.thread.join(5)
         self.sock.close()
+
+
+def codes_of(client: Any) -> list[float]:
+    """When each code of this client's login was issued (the code budget's view)."""
+    from django_singleconnect import budget
+    from django_singleconnect.identity import counter_key
+    from django_singleconnect.state import PENDING_KEY
+
+    pending = client.session[PENDING_KEY]
+    return budget.codes_of_login(counter_key(pending["username"]), pending["login"])

@@ -130,6 +130,9 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"SLOT_WAIT_SECONDS": -1}, "E032"),
     ({"SLOT_WAIT_SECONDS": "1"}, "E032"),
     ({"SLOT_WAIT_SECONDS": False}, "E032"),
+    ({"MAX_CODES_PER_HOUR": 0}, "E040"),
+    ({"LOCKOUT_SERIES_SECONDS": -1}, "E041"),
+    ({"MAX_LOCKOUT_SECONDS": 0}, "E042"),
     ({"SCHEME": "http"}, "W001"),
     ({"VERIFY": False}, "W002"),
 ]
@@ -277,7 +280,8 @@ def test_every_id_in_checks_py_is_tested() -> None:
     defined = set(re.findall(r'"([EW]\d{3})"', source))
     tested = {check_id for _, check_id in CASES} | {"W003", "W004", "E027"}
     assert defined | {"W003", "W004", "E027"} == tested
-    expected = {f"E{number:03d}" for number in range(1, 33)} | {"W001", "W002", "W003", "W004"}
+    expected = {f"E{number:03d}" for number in range(1, 33)} | {"E040", "E041", "E042"}
+    expected |= {"W001", "W002", "W003", "W004"}
     assert tested == expected
 
 

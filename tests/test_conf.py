@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "USERNAME": None,
     "TRUSTED_PROXIES": (),
     "CACHE": "default",
+    "MAX_CODES_PER_HOUR": 10,
+    "LOCKOUT_SERIES_SECONDS": 86400,
+    "MAX_LOCKOUT_SECONDS": 86400,
 }
 
 # What tests/settings.py gives: the defaults and the two required values.

@@ -15,8 +15,9 @@ from django.test import Client
 from django_singleconnect import signals
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.exceptions import SingleConnectError
-from django_singleconnect.models import AttemptCounter, VerificationEvent
+from django_singleconnect.models import AttemptCounter, CodeBudget, VerificationEvent
 from django_singleconnect.state import PENDING_KEY, VERIFIED_KEY
+from tests.helpers import codes_of
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +94,9 @@ def test_login_starts_a_pending_step(client, user, login, clock):
     assert VERIFIED_KEY not in session
     pending = session[PENDING_KEY]
     assert pending["started"] == clock.now
-    assert pending["challenges"] == []
+    assert pending["username"] == "alice"
+    assert len(pending["login"]) >= 16
+    assert codes_of(client) == []
     assert pending["user"] == str(user.pk)
 
 
@@ -140,9 +143,11 @@ def test_the_challenge_carries_the_forwarded_ip_behind_a_trusted_proxy(
 
 
 def test_the_single_connect_username_may_come_from_a_callable(
-    signed_in, simulator, settings, spy_status
+    client, user, login, simulator, settings, spy_status
 ):
     settings.SINGLECONNECT_USERNAME = "tests.test_flow.upper_username"
+    login(client)
+    signed_in = client
     signed_in.get(VERIFY)
     assert spy_status[0][0] == "ALICE"
     code = simulator.current_code("ALICE")
@@ -177,7 +182,10 @@ def test_otp_inactive_denied(signed_in, simulator, settings):
 def test_no_configuration_is_a_503_too(signed_in, settings):
     settings.SINGLECONNECT_HOSTNAME = ""
     assert signed_in.get(VERIFY).status_code == 503
-    assert VerificationEvent.objects.get().detail == "error"
+    assert VerificationEvent.objects.get().detail == "not_configured"
+    # No call was made: the code is given back to the username's budget.
+    assert codes_of(signed_in) == []
+    assert CodeBudget.objects.get().codes == "[]"
 
 
 def test_the_code_page_is_accessible(signed_in):
@@ -422,7 +430,7 @@ def test_resend_stops_at_the_hourly_limit(clock, signed_in, simulator, settings)
     clock.advance(3600)
     signed_in.post(RESEND)
     assert simulator.call_count("otpstatus") == 4
-    assert len(signed_in.session[PENDING_KEY]["challenges"]) == 1
+    assert len(codes_of(signed_in)) == 1
     response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
     assert response.status_code == 302
 

@@ -336,7 +336,7 @@ def test_record_wrong_starts_the_lockout_once(frozen):
     # see the lockout it started.
     results = [lockout.record_wrong(reservation, LIMITS) for reservation in reservations]
     assert results == [
-        lockout.WrongCode(0, until, started_lockout=True),
+        lockout.WrongCode(0, until, started_lockout=True, series=1),
         lockout.WrongCode(0, until, started_lockout=False),
         lockout.WrongCode(0, until, started_lockout=False),
     ]

@@ -67,12 +67,15 @@ def both(request: HttpRequest) -> tuple[bool, bool, bool]:
 
 def test_a_login_starts_a_pending_step(user, clock):
     request = logged_in_request(user)
-    assert request.session[state.PENDING_KEY] == {
+    pending = request.session[state.PENDING_KEY]
+    assert pending == {
         "user": str(user.pk),
         "auth": request.session[HASH_SESSION_KEY],
         "started": clock.now,
-        "challenges": [],
+        "login": pending["login"],
+        "username": user.get_username(),
         "notice": "",
+        "denied": False,
     }
     assert both(request) == (False, False, False)
 
