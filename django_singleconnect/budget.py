@@ -90,21 +90,23 @@ def codes_of_login(username: str, login: str) -> list[float]:
     return [at for at, owner in _recent(codes, time.time()) if owner == login]
 
 
-def _refusal(codes: Codes, login: str, now: float, limits: Limits, first: bool) -> Taken | None:
+def _refusal(
+    codes: Codes, login: str, now: float, limits: Limits, first: bool
+) -> tuple[Refusal, int] | None:
+    """Why no code may be taken now, with the seconds to wait; None when one may."""
     issued = [at for at, owner in codes if owner == login]
     # A call that failed still counts, for the login as for the username: it may have sent one.
     asked = [at for at, owner in codes if owner in (login, login + FAILED)]
     if first and issued:
-        return Taken("", login, now, "issued")
+        return "issued", 0
     if len(asked) >= limits.per_login_hour:
         # A first code past the cap (a login whose calls kept failing) gets the budget page.
-        refusal: Refusal = "budget" if first else "login_cap"
-        return Taken("", login, now, refusal, _wait(asked[0] + HOUR - now))
+        return ("budget" if first else "login_cap"), _wait(asked[0] + HOUR - now)
     if not first and issued and now - issued[-1] < limits.cooldown:
-        return Taken("", login, now, "cooldown", _wait(issued[-1] + limits.cooldown - now))
+        return "cooldown", _wait(issued[-1] + limits.cooldown - now)
     if len(codes) >= limits.per_hour:
         oldest_that_counts = codes[len(codes) - limits.per_hour][0]
-        return Taken("", login, now, "budget", _wait(oldest_that_counts + HOUR - now))
+        return "budget", _wait(oldest_that_counts + HOUR - now)
     return None
 
 
@@ -132,7 +134,7 @@ def take(username: str, login: str, limits: Limits, *, first: bool) -> Taken:
         codes = _recent(loaded, now)
         refused = _refusal(codes, login, now, limits, first)
         if refused is not None:
-            return Taken(username, login, now, refused.refused, refused.retry_after)
+            return Taken(username, login, now, *refused)
         codes.append((now, login))
         if rows.filter(version=version).update(codes=_dump(codes), version=version + 1):
             return Taken(username, login, now)

@@ -93,3 +93,35 @@ def codes_of(client: Any) -> list[float]:
 
     pending = client.session[PENDING_KEY]
     return budget.codes_of_login(counter_key(pending["username"]), pending["login"])
+
+
+def start_children(script: str, config: dict[str, Any], count: int) -> list[Any]:
+    """``count`` Python processes running ``script`` with ``config`` on the test database."""
+    import json
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", script, json.dumps(config)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+
+
+def stop_children(children: list[Any]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+            child.wait()

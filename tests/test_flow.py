@@ -663,3 +663,11 @@ def test_the_otp_inactive_signal(signed_in, simulator, received):
     assert [(name, kwargs.get("method")) for name, kwargs in received] == [
         ("verification_succeeded", "otp_inactive")
     ]
+
+
+def test_without_a_client_address_no_code_is_asked_for(signed_in, simulator):
+    # Behind a proxy on a UNIX socket REMOTE_ADDR is empty: never send an empty enduserip.
+    response = signed_in.get(VERIFY, REMOTE_ADDR="")
+    assert response.status_code == 400
+    assert "cannot tell the address you are connecting from" in response.content.decode()
+    assert simulator.call_count("otpstatus") == 0

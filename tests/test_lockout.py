@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +12,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_singleconnect import lockout, replay
+from django_singleconnect import lockout, replay, signals
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.models import AttemptCounter, VerificationEvent
+from tests.helpers import start_children, stop_children
 
 VERIFY = "/2fa/verify/"
 LIMITS = lockout.Limits(max_attempts=3, lockout_seconds=900)
@@ -473,24 +470,7 @@ def test_parallel_wrong_codes_stop_at_the_limit(django_user_model, simulator, se
         "settings": child_settings,
         "username": "alice",
     }
-    root = Path(__file__).resolve().parent.parent
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
-    }
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-c", CHILD, json.dumps(config)],
-            cwd=root,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(PROCESSES)
-    ]
+    children = start_children(CHILD, config, PROCESSES)
     try:
         for child in children:
             line = child.stdout.readline()
@@ -507,10 +487,7 @@ def test_parallel_wrong_codes_stop_at_the_limit(django_user_model, simulator, se
             assert child.returncode == 0, err
             results.extend(json.loads(out))
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
+        stop_children(children)
 
     assert len(results) == PROCESSES * CODES_EACH
     assert set(results) <= {200, 429}
@@ -521,3 +498,74 @@ def test_parallel_wrong_codes_stop_at_the_limit(django_user_model, simulator, se
     assert locked.locked_until is not None
     assert VerificationEvent.objects.filter(event="failed").count() == max_attempts
     assert VerificationEvent.objects.filter(event="locked_out").count() == 1
+
+
+# -- lockouts in a row ----------------------------------------------------------------------------
+
+SERIES = lockout.Limits(
+    max_attempts=1, lockout_seconds=900, series_seconds=86400, max_lockout_seconds=3000
+)
+
+
+def lock_out(username: str = "bob") -> lockout.WrongCode:
+    return lockout.record_wrong(lockout.reserve(username, SERIES), SERIES)
+
+
+def test_lockout_for_doubles_up_to_the_cap():
+    assert [SERIES.lockout_for(n).total_seconds() for n in range(1, 5)] == [900, 1800, 3000, 3000]
+    assert SERIES.lockout_for(10_000).total_seconds() == 3000
+
+
+@pytest.mark.django_db
+def test_lockouts_in_a_row_grow(frozen):
+    first = lock_out()
+    assert (first.series, first.locked_until) == (1, frozen.now + dt.timedelta(seconds=900))
+    frozen.advance(900)
+    second = lock_out()
+    assert (second.series, second.locked_until) == (2, frozen.now + dt.timedelta(seconds=1800))
+    frozen.advance(1800)
+    third = lock_out()
+    assert (third.series, third.locked_until) == (3, frozen.now + dt.timedelta(seconds=3000))
+    # Another user's series is their own.
+    other = lock_out("carol")
+    assert (other.series, other.locked_until) == (1, frozen.now + dt.timedelta(seconds=900))
+
+
+@pytest.mark.django_db
+def test_a_lockout_after_the_series_window_starts_a_new_series(frozen):
+    lock_out()
+    frozen.advance(900)
+    lock_out()
+    frozen.advance(86400 + 1)
+    assert lock_out().series == 1
+
+
+@pytest.mark.django_db
+def test_a_right_code_ends_the_series(frozen):
+    lock_out()
+    frozen.advance(900)
+    lock_out()
+    frozen.advance(1800)
+    lockout.reset("bob")
+    assert lock_out().series == 1
+
+
+def test_a_repeated_lockout_is_signalled(frozen, signed_in, simulator, settings):
+    settings.SINGLECONNECT_MAX_ATTEMPTS = 1
+    settings.SINGLECONNECT_LOCKOUT_SECONDS = 60
+    received = []
+    signals.repeated_lockout.connect(lambda **kwargs: received.append(kwargs), weak=False)
+    try:
+        signed_in.get(VERIFY)
+        assert signed_in.post(VERIFY, {"token": wrong_code(simulator)}).status_code == 429
+        frozen.advance(60)
+        response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    finally:
+        signals.repeated_lockout.receivers.clear()
+    assert response.status_code == 429
+    assert [(r["username"], r["lockouts"]) for r in received] == [("alice", 2)]
+    assert received[0]["locked_until"] == frozen.now + dt.timedelta(seconds=120)
+    assert VerificationEvent.objects.filter(event="locked_out").last().detail == ""
+    assert VerificationEvent.objects.filter(event="locked_out").first().detail == (
+        "lockout 2 in a row"
+    )
