@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -91,7 +92,7 @@ class Step:
     def ip(self) -> str:
         return client_ip(self.request, self.config.TRUSTED_PROXIES)
 
-    @property
+    @cached_property
     def last_challenge(self) -> float | None:
         """When the newest code of this login was taken, or None before the first."""
         codes = budget.codes_of_login(self.key, self.pending["login"])
@@ -220,6 +221,7 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
         step.pending["denied"] = True
         save_pending(step.request, step.pending)
         return step.render("denied.html", status=403)
+    step.last_challenge = taken.at  # what codes_of_login would read now
     step.audit(Event.CHALLENGE_SENT, "resend" if resend else "")
     step.send(signals.challenge_sent, resend=resend)
     return None
