@@ -371,7 +371,7 @@ class SingleConnectClient:
         body: bytes,
         started: float,
     ) -> SingleConnectUnexpectedResponse:
-        self.breaker.failed()
+        self._count_unexpected(response.status_code)
         content_type = response.headers.get("Content-Type", "")
         # The body is not logged: a misbehaving gateway may echo the request back.
         logger.warning(
@@ -387,6 +387,19 @@ class SingleConnectClient:
             f"{endpoint}: unexpected answer with status {response.status_code}",
             status_code=response.status_code,
         )
+
+    def _count_unexpected(self, status_code: int | None) -> None:
+        """
+        An undocumented answer is Single Connect's failure, unless it is a 4xx.
+
+        A 4xx is Single Connect (or a gateway in front of it) refusing one request, for
+        something in that request: it is shown to that user as a failure, but it must not
+        let one user's data open the circuit for everybody else.
+        """
+        if status_code is not None and 400 <= status_code < 500:
+            self.breaker.answered_for_one()
+        else:
+            self.breaker.failed()
 
     def _headers(self) -> dict[str, str]:
         headers = dict(self.extra_headers)
@@ -439,7 +452,7 @@ class SingleConnectClient:
                 )
                 body = self._read_body(response)
             except SingleConnectUnexpectedResponse as exc:
-                self.breaker.failed()
+                self._count_unexpected(exc.status_code)
                 logger.warning(
                     "Single Connect %s for %r: unexpected answer, status %s, %s after %.0f ms",
                     endpoint,

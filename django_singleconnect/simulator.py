@@ -41,6 +41,7 @@ POLL_INTERVAL = 0.05
 FAULT_MODES = (
     "latency",  # wait `seconds`, then answer normally
     "error",  # HTTP 500 with a Tomcat page
+    "refuse",  # HTTP 400 with a Tomcat page, as a request Single Connect cannot take gets
     "garbage",  # HTTP 200 with a body that is no documented answer
     "html",  # HTTP 200 with an HTML login page, as an expired gateway session gives
     "redirect",  # HTTP 302 to a login page
@@ -61,6 +62,9 @@ TOMCAT_403 = f"""<!doctype html><html lang="en"><head><title>HTTP Status 403 {DA
 TOMCAT_500 = f"""<!doctype html><html lang="en"><head><title>HTTP Status 500 {DASH} Internal \
 Server Error</title></head><body><h1>HTTP Status 500 {DASH} Internal Server Error</h1></body>\
 </html>"""
+
+TOMCAT_400 = f"""<!doctype html><html lang="en"><head><title>HTTP Status 400 {DASH} Bad \
+Request</title></head><body><h1>HTTP Status 400 {DASH} Bad Request</h1></body></html>"""
 
 LOGIN_PAGE = """<!doctype html><html><head><title>Single Connect</title></head>
 <body><form method="post" action="/login"><input name="username"></form></body></html>"""
@@ -380,6 +384,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.simulator.record(endpoint, username, 0)
         if fault.mode == "error":
             self._send(500, TOMCAT_500, "text/html")
+        elif fault.mode == "refuse":
+            self._send(400, TOMCAT_400, "text/html")
         elif fault.mode == "garbage":
             self._send(200, b"\x00\xff garbage \xfe", "application/octet-stream")
         elif fault.mode == "html":

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from django_singleconnect import circuit, signals
-from django_singleconnect.circuit import FAILURES_KEY, OPEN_UNTIL_KEY, TRIAL_KEY, Breaker
+from django_singleconnect.circuit import OPEN_UNTIL_KEY, TRIAL_KEY, Breaker, window_seconds
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.conf import Settings
 from django_singleconnect.exceptions import (
@@ -73,6 +73,11 @@ def circuit_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
             assert record.levelno == logging.WARNING
             lines.append(record.getMessage())
     return lines
+
+
+def counted() -> int:
+    """The failures the shared breaker counts now, in windows of the configured size."""
+    return SingleConnectClient().breaker.counted()
 
 
 def status(client: SingleConnectClient | None = None) -> bool:
@@ -176,7 +181,7 @@ def test_a_documented_answer_resets_the_count(
 ) -> None:
     fail(2, simulator)
     assert ANSWERS[answer](simulator)
-    assert cache.get(FAILURES_KEY) is None
+    assert counted() == 0
     fail(2, simulator)
     assert status() is True  # still closed: two in a row, not four
     fail(3, simulator)
@@ -216,7 +221,8 @@ def test_after_the_reset_time_a_trial_that_succeeds_closes_the_circuit(
     assert [name for name, _ in received] == ["opened", "closed"]
     assert received[1][1] == {"signal": signals.circuit_closed, "sender": Breaker}
     assert circuit_lines(caplog)[-1] == "Single Connect answers again: circuit closed"
-    assert cache.get_many([FAILURES_KEY, OPEN_UNTIL_KEY, TRIAL_KEY]) == {}
+    assert counted() == 0
+    assert cache.get_many([OPEN_UNTIL_KEY, TRIAL_KEY]) == {}
 
     # Closed for good: calls go through, and counting starts from nothing.
     fail(2, simulator)
@@ -406,7 +412,7 @@ def test_a_count_lost_between_add_and_incr_starts_again_at_one(received: list[An
         trial_seconds=3,
     )
     breaker.failed()
-    assert cache.get(FAILURES_KEY) == 1
+    assert breaker.counted() == 1
     breaker.failed()
     assert [kwargs["failures"] for _, kwargs in received] == [2]
     assert breaker.allow() is False
@@ -427,3 +433,94 @@ def test_a_failure_while_open_sends_no_second_signal(
     assert breaker.allow() is False
     breaker_clock.advance(5)
     assert breaker.allow() is True
+
+
+# -- what does not count, and for how long a failure counts --------------------------------------
+
+
+def refused(simulator: Simulator, times: int) -> None:
+    """``times`` requests that Single Connect refuses with a 400, as an empty username gets."""
+    for _ in range(times):
+        with pytest.raises(SingleConnectUnexpectedResponse) as caught:
+            SingleConnectClient().otp_status("", "192.0.2.1")
+        assert caught.value.status_code == 400
+
+
+def test_a_4xx_answer_never_moves_the_breaker(
+    small_circuit: None,
+    simulator: Simulator,
+    received: list[Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refused(simulator, 10)
+    assert simulator.call_count() == 10
+    assert counted() == 0
+    assert received == []
+    assert status() is True  # the others still get their codes
+    # It is still logged, with its status, as an unexpected answer for that request.
+    assert "Single Connect otpstatus for '': unexpected answer, status 400" in caplog.text
+    # And it does not reset a count of real failures either.
+    fail(2, simulator)
+    refused(simulator, 1)
+    assert counted() == 2
+    fail(1, simulator)
+    with pytest.raises(SingleConnectCircuitOpen):
+        status()
+
+
+def test_a_4xx_answer_to_the_trial_lets_the_next_call_try(
+    small_circuit: None, simulator: Simulator, breaker_clock: Clock
+) -> None:
+    fail(3, simulator)
+    breaker_clock.advance(30)
+    refused(simulator, 1)  # the trial call
+    assert cache.get(TRIAL_KEY) is None
+    assert status() is True  # the next one is the trial, and closes the circuit
+    assert cache.get(OPEN_UNTIL_KEY) is None
+
+
+def test_one_session_cannot_open_the_circuit_through_the_code_page(
+    small_circuit: None, simulator: Simulator, settings: Any, django_user_model: Any
+) -> None:
+    # Single Connect refuses every request of this one user's (a name it cannot take).
+    settings.SINGLECONNECT_MAX_CODES_PER_HOUR = 100
+    mallory = django_user_model.objects.create_user("mallory", password="pw")
+    simulator.set_fault("refuse")
+    for _ in range(6):
+        browser = Client()
+        browser.force_login(mallory)
+        assert browser.get(VERIFY).status_code == 503
+    simulator.set_fault(None)
+    assert simulator.call_count() == 6
+    assert counted() == 0
+    assert status() is True
+
+
+@pytest.mark.parametrize("reset", [10, 30, 120])
+def test_old_failures_are_forgotten(
+    small_circuit: None, simulator: Simulator, settings: Any, breaker_clock: Clock, reset: int
+) -> None:
+    settings.SINGLECONNECT_CIRCUIT_RESET_SECONDS = reset
+    window = window_seconds(reset)
+    assert window == max(60, 2 * reset)
+    fail(2, simulator)
+    breaker_clock.advance(window)  # within two windows: still counted
+    fail(0, simulator)
+    assert counted() == 2
+    breaker_clock.advance(window + 1)  # past two windows of the first failures: gone
+    assert counted() == 0
+    fail(2, simulator)
+    assert status() is True  # two failures, not four: still closed
+
+
+def test_failures_close_together_count_across_a_window_edge(
+    small_circuit: None, simulator: Simulator, breaker_clock: Clock
+) -> None:
+    window = window_seconds(30)
+    # Just before the edge of a window, then just after it.
+    breaker_clock.advance(window - (breaker_clock.time() % window) - 1)
+    fail(2, simulator)
+    breaker_clock.advance(2)
+    fail(1, simulator)
+    with pytest.raises(SingleConnectCircuitOpen):
+        status()

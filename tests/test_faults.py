@@ -38,6 +38,7 @@ FAULTS = {
     # Longer than the read timeout.
     "latency": Row(0.5, "timeout", "timeout (ReadTimeout)"),
     "error": Row(0, "unexpected_response", "unexpected answer, status 500, text/html"),
+    "refuse": Row(0, "unexpected_response", "unexpected answer, status 400, text/html"),
     "garbage": Row(
         0, "unexpected_response", "unexpected answer, status 200, application/octet-stream"
     ),

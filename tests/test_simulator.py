@@ -360,6 +360,7 @@ class Expected:
 FAULTS = {
     "latency": Expected(SingleConnectTimeout),
     "error": Expected(SingleConnectUnexpectedResponse, 500),
+    "refuse": Expected(SingleConnectUnexpectedResponse, 400),
     "garbage": Expected(SingleConnectUnexpectedResponse, 200),
     "html": Expected(SingleConnectUnexpectedResponse, 200),
     "redirect": Expected(SingleConnectUnexpectedResponse, 302),
