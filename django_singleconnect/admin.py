@@ -4,6 +4,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -12,9 +13,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import lockout
+from . import history, lockout
 from .conf import OPTIONS, Settings
 from .models import AttemptCounter, SingleConnectConfiguration, VerificationEvent
+
+CHANGE_CONNECTION = "django_singleconnect.change_connection"
 
 SOURCE_LABELS = {
     "admin": _("this page"),
@@ -74,10 +77,31 @@ class SingleConnectConfigurationAdmin(admin.ModelAdmin):  # type: ignore[type-ar
         ),
     )
     readonly_fields = ("effective_configuration",)
+    #: What decides whom the site trusts: superusers, or the ``change_connection`` permission.
+    connection_fields = ("hostname", "application_name", "enforce")
+
+    @staticmethod
+    def may_change_connection(request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(CHANGE_CONNECTION))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not self.may_change_connection(request):
+            # Read-only fields are left out of the form: whatever is posted for them is
+            # ignored, on the add form too, where they stay empty (settings.py applies).
+            fields = (*self.connection_fields, *fields)
+        return fields
+
+    def save_model(
+        self, request: HttpRequest, obj: SingleConnectConfiguration, form: Any, change: bool
+    ) -> None:
+        obj.save(changed_by=request.user)
 
     @admin.display(description=_("In force now"))
     def effective_configuration(self, obj: SingleConnectConfiguration | None) -> str:
-        overrides = obj.overrides() if obj is not None and obj.pk else {}
+        # What is saved, never the instance: after a refused save, the admin's form hands
+        # over an instance that already holds the refused values.
+        overrides = SingleConnectConfiguration.stored_overrides()
         rows = format_html_join(
             "",
             "<tr><th scope='row'><code>{}</code></th><td><code>{}</code></td><td>{}</td></tr>",
@@ -128,11 +152,21 @@ class AttemptCounterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def is_locked(self, obj: AttemptCounter) -> bool:
         return obj.locked_until is not None and obj.locked_until > timezone.now()
 
-    @admin.action(description=_("Clear the lockout and the count of wrong codes"))
+    @admin.action(
+        description=_("Clear the lockout and the count of wrong codes"), permissions=["change"]
+    )
     def clear_lockout(self, request: HttpRequest, queryset: QuerySet[AttemptCounter]) -> None:
         usernames = list(queryset.values_list("username", flat=True))
+        staff = history.who(request.user)  # the admin lets only signed-in staff here
         for username in usernames:
-            lockout.reset(username)
+            with transaction.atomic():
+                lockout.reset(username)
+                VerificationEvent.objects.create(
+                    user=staff,
+                    username=username,
+                    event=VerificationEvent.Kind.LOCKOUT_CLEARED,
+                    detail=f"by {request.user.get_username()}",
+                )
         self.message_user(
             request,
             ngettext("Cleared %(count)d account.", "Cleared %(count)d accounts.", len(usernames))
@@ -149,10 +183,30 @@ class VerificationEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """The audit log: read-only, for everyone."""
 
     list_display = ("created_at", "event", "username", "user", "ip_address", "detail")
+    exclude = ("changes",)
+    readonly_fields = ("changes_made",)
     list_filter = ("event", "created_at")
     search_fields = ("username", "ip_address", "detail")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
+
+    @admin.display(description=_("changes"))
+    def changes_made(self, obj: VerificationEvent) -> str:
+        if not obj.changes:
+            return str(self.get_empty_value_display())
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            _("Field"),
+            _("Before"),
+            _("After"),
+            format_html_join(
+                "",
+                "<tr><th scope='row'><code>{}</code></th><td><code>{}</code></td>"
+                "<td><code>{}</code></td></tr>",
+                ((field, repr(old), repr(new)) for field, (old, new) in obj.changes.items()),
+            ),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,7 +15,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
 from .conf import OPTIONS, REQUIRED
-from .validators import hostname_problem
+from .validators import hostname_problem, is_allowed_hostname
 
 ID = "django_singleconnect.{}"
 MIDDLEWARE = "django_singleconnect.middleware.SingleConnectMiddleware"
@@ -44,6 +44,10 @@ def _is_str_dict(value: Any) -> bool:
 
 def _is_str_sequence(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def _is_hostname_list(value: Any) -> bool:
+    return _is_str_sequence(value) and all(hostname_problem(item) is None for item in value)
 
 
 def _is_network(value: str) -> bool:
@@ -123,6 +127,12 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ("LOCKOUT_SERIES_SECONDS", lambda v: _is_int(v, 0), "E041", "an int of 0 or more"),
     ("MAX_LOCKOUT_SECONDS", lambda v: _is_int(v, 1), "E042", "an int of 1 or more"),
     (
+        "ALLOWED_HOSTNAMES",
+        _is_hostname_list,
+        "E043",
+        'a list of host or host:port values, e.g. ["sc1.example.com", "sc2.example.com"]',
+    ),
+    (
         "USERNAME",
         _is_callable_path,
         "E023",
@@ -183,6 +193,21 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                     id=ID.format(HOSTNAME_IDS[problem]),
                 )
             )
+
+    allowed = _value("ALLOWED_HOSTNAMES")
+    if (
+        isinstance(hostname, str)
+        and hostname.strip()
+        and _is_hostname_list(allowed)
+        and not is_allowed_hostname(hostname, allowed)
+    ):
+        errors.append(
+            Error(
+                f"SINGLECONNECT_HOSTNAME {hostname!r} is not in SINGLECONNECT_ALLOWED_HOSTNAMES.",
+                hint="Add it to SINGLECONNECT_ALLOWED_HOSTNAMES, or correct it.",
+                id=ID.format("E044"),
+            )
+        )
 
     for name, test, check_id, expected in TYPE_RULES:
         value = _value(name)

@@ -17,6 +17,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 
+from .validators import is_allowed_hostname
+
 PREFIX = "SINGLECONNECT_"
 
 CACHE_KEY = "django_singleconnect:configuration:v1"
@@ -47,6 +49,7 @@ OPTIONS: dict[str, Option] = {
     option.name: option
     for option in (
         Option("HOSTNAME", REQUIRED, admin_field="hostname"),
+        Option("ALLOWED_HOSTNAMES", ()),
         Option("APPLICATION_NAME", REQUIRED, admin_field="application_name"),
         Option("SCHEME", "https"),
         Option("BASE_PATH", "/twofactorauth-ui/rest/tfa"),
@@ -116,13 +119,24 @@ class Settings:
         self._overrides = dict(overrides or {})
 
     def _lookup(self, name: str) -> tuple[Any, Source]:
-        if name in self._overrides:
+        if name in self._overrides and not self._refused(name):
             return self._overrides[name], "admin"
         option = OPTIONS[name]
         value = getattr(settings, option.setting, REQUIRED)
         if value is not REQUIRED:
             return value, "settings"
         return (None if option.default is REQUIRED else option.default), "default"
+
+    def _refused(self, name: str) -> bool:
+        """
+        An admin value that ``SINGLECONNECT_ALLOWED_HOSTNAMES`` does not allow: ignored, so
+        that a row written past the admin's form (a shell, a data migration, a restored
+        backup) cannot point the site at another server.
+        """
+        if name != "HOSTNAME":
+            return False
+        allowed, _ = self._lookup("ALLOWED_HOSTNAMES")
+        return not is_allowed_hostname(str(self._overrides[name]), tuple(allowed or ()))
 
     def _get(self, name: str) -> Any:
         return self._lookup(name)[0]
@@ -136,6 +150,10 @@ class Settings:
     @property
     def HOSTNAME(self) -> str:
         return str(self._get("HOSTNAME") or "")
+
+    @property
+    def ALLOWED_HOSTNAMES(self) -> tuple[str, ...]:
+        return tuple(self._get("ALLOWED_HOSTNAMES") or ())
 
     @property
     def APPLICATION_NAME(self) -> str:

@@ -3,11 +3,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_hostname
+from . import history
+from .validators import is_allowed_hostname, validate_hostname
 
 
 class EnforceMode(models.TextChoices):
@@ -83,15 +85,47 @@ class SingleConnectConfiguration(models.Model):
     def __str__(self) -> str:
         return str(_("Single Connect settings"))
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
+    def save(self, *args: Any, changed_by: Any = None, **kwargs: Any) -> None:
+        """
+        Save the one row, and leave a trace of what changed (see ``history.py``):
+        ``changed_by`` is the user who made the change, when there is one.
+        """
         self.pk = 1  # there is only ever one row
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            before = type(self).objects.select_for_update().filter(pk=1).first()
+            super().save(*args, **kwargs)
+            found = history.changes(before, self, self.FIELD_SETTINGS)
+            if found:
+                user = history.who(changed_by)
+                VerificationEvent.objects.create(
+                    user=user,
+                    username=user.get_username() if user is not None else "",
+                    event=VerificationEvent.Kind.SETTINGS_CHANGED,
+                    detail=history.describe(found),
+                    changes=found,
+                )
+                history.announce(type(self), found, user)
         self._forget_cached()
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         result = super().delete(*args, **kwargs)
         self._forget_cached()
         return result
+
+    def clean(self) -> None:
+        from .conf import Settings
+
+        allowed = Settings().ALLOWED_HOSTNAMES
+        if self.hostname and not is_allowed_hostname(self.hostname, allowed):
+            raise ValidationError(
+                {
+                    "hostname": _(
+                        "This host name is not in SINGLECONNECT_ALLOWED_HOSTNAMES: %(allowed)s."
+                    )
+                    % {"allowed": ", ".join(allowed)}
+                },
+                code="hostname_not_allowed",
+            )
 
     @staticmethod
     def _forget_cached() -> None:
@@ -164,6 +198,8 @@ class VerificationEvent(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     event = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     detail = models.CharField(_("detail"), max_length=255, blank=True)
+    #: For a change of the settings: ``{field: [old, new]}``, secrets masked.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:

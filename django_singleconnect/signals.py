@@ -14,6 +14,11 @@ Signals of the second-factor step. Every one is sent with ``request``, ``user`` 
 - ``service_unavailable``: Single Connect gave no clear answer; ``error`` is the
   :class:`~django_singleconnect.exceptions.SingleConnectError`.
 
+One concerns the settings, and is sent with ``user`` (who changed them, or None outside
+a request) and ``changes``, ``{field: (old, new)}`` with secrets masked:
+
+- ``settings_changed``: the row of Single Connect settings was saved with other values.
+
 Two more concern Single Connect itself, not a user, and are sent with neither:
 
 - ``circuit_opened``: ``failures`` in a row; no call is made for ``reset_seconds``.
@@ -31,5 +36,6 @@ user_locked_out = Signal()
 service_unavailable = Signal()
 codes_spent = Signal()
 repeated_lockout = Signal()
+settings_changed = Signal()
 circuit_opened = Signal()
 circuit_closed = Signal()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -65,6 +66,17 @@ HOSTNAME_MESSAGES = {
     "port": _("The port must be a number from 1 to 65535."),
     "invalid": _("This is not a valid host name, IP address or host:port."),
 }
+
+
+def is_allowed_hostname(value: str, allowed: Sequence[str]) -> bool:
+    """
+    Whether ``value`` is one of ``allowed`` (``SINGLECONNECT_ALLOWED_HOSTNAMES``); an empty
+    list allows any. The whole ``host[:port]`` must match one entry, case aside: another port
+    on the same host is another server.
+    """
+    if not allowed:
+        return True
+    return value.strip().lower() in {entry.strip().lower() for entry in allowed}
 
 
 def validate_hostname(value: str) -> None:

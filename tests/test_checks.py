@@ -133,6 +133,9 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"MAX_CODES_PER_HOUR": 0}, "E040"),
     ({"LOCKOUT_SERIES_SECONDS": -1}, "E041"),
     ({"MAX_LOCKOUT_SECONDS": 0}, "E042"),
+    ({"ALLOWED_HOSTNAMES": "sc.example.com"}, "E043"),  # a string, not a list
+    ({"ALLOWED_HOSTNAMES": ["https://sc.example.com"]}, "E043"),
+    ({"ALLOWED_HOSTNAMES": ["other.example.com"]}, "E044"),  # settings.py's is not in it
     ({"SCHEME": "http"}, "W001"),
     ({"VERIFY": False}, "W002"),
 ]
@@ -280,7 +283,7 @@ def test_every_id_in_checks_py_is_tested() -> None:
     defined = set(re.findall(r'"([EW]\d{3})"', source))
     tested = {check_id for _, check_id in CASES} | {"W003", "W004", "E027"}
     assert defined | {"W003", "W004", "E027"} == tested
-    expected = {f"E{number:03d}" for number in range(1, 33)} | {"E040", "E041", "E042"}
+    expected = {f"E{number:03d}" for number in (*range(1, 33), *range(40, 45))}
     expected |= {"W001", "W002", "W003", "W004"}
     assert tested == expected
 

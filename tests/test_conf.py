@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CODES_PER_HOUR": 10,
     "LOCKOUT_SERIES_SECONDS": 86400,
     "MAX_LOCKOUT_SECONDS": 86400,
+    "ALLOWED_HOSTNAMES": (),
 }
 
 # What tests/settings.py gives: the defaults and the two required values.
