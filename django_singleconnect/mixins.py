@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase
+from django.views import View
 
 from .access import adenial, denial
 
@@ -14,6 +16,17 @@ class SingleConnectRequiredMixin:
     """
 
     login_url: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # After View in the bases, View.dispatch would run first and the check never: the
+        # view would open silently. Refuse to make such a class at all.
+        mro = cls.__mro__
+        if View in mro and mro.index(View) < mro.index(SingleConnectRequiredMixin):
+            raise ImproperlyConfigured(
+                f"{cls.__module__}.{cls.__qualname__}: put SingleConnectRequiredMixin before "
+                f"{mro[mro.index(View)].__name__} and any view class in the bases."
+            )
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if getattr(self, "view_is_async", False):

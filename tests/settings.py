@@ -18,6 +18,7 @@ LANGUAGES = [("en", "English"), ("tr", "Türkçe")]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    "django.contrib.admindocs",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

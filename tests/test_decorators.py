@@ -7,12 +7,15 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, iscoroutinefunction
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.views import View
+from django.views.generic import TemplateView
 
 from django_singleconnect.decorators import singleconnect_exempt, singleconnect_required
 from django_singleconnect.mixins import SingleConnectRequiredMixin
@@ -148,3 +151,28 @@ def test_a_verified_request_costs_what_loading_the_user_costs(verified, handler)
     assert count_queries(verified, "/mixin/", handler) == 2
     assert count_queries(verified, "/async/", handler) == 2
     assert count_queries(verified, "/open/", handler) == 0
+
+
+@pytest.mark.parametrize(
+    "bases",
+    [
+        (View, SingleConnectRequiredMixin),
+        (TemplateView, SingleConnectRequiredMixin),
+        (LoginRequiredMixin, View, SingleConnectRequiredMixin),
+    ],
+    ids=["View", "TemplateView", "after LoginRequiredMixin and View"],
+)
+def test_the_mixin_after_a_view_class_fails_when_the_class_is_made(bases: tuple[type, ...]) -> None:
+    with pytest.raises(ImproperlyConfigured, match="put SingleConnectRequiredMixin before"):
+        type("Careless", bases, {})
+
+
+def test_the_mixin_before_the_view_class_is_accepted() -> None:
+    class Careful(LoginRequiredMixin, SingleConnectRequiredMixin, TemplateView):
+        pass
+
+    class Subclass(Careful):  # and so are its subclasses
+        pass
+
+    mro = Subclass.__mro__
+    assert mro.index(SingleConnectRequiredMixin) < mro.index(View)

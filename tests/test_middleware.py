@@ -120,6 +120,63 @@ def test_the_admin_is_protected_in_both_modes_whatever_is_exempt(admin_client, s
     assert admin_client.get("/admin/")["Location"] == "/2fa/verify/?next=%2Fadmin%2F"
 
 
+# Everything under an admin site's prefix, admin views or not, and Django's password change.
+DOORS = [
+    "/admin/doc/",  # admindocs: no namespace of its own
+    "/admin/doc/views/",
+    "/admin/doc/models/",
+    "/admin/tools/",  # anything else mounted under the prefix
+    "/admin/password_change/",
+    "/staff-admin/",  # a second admin site
+    "/staff-admin/password_change/",
+    "/accounts/password_change/",
+    "/accounts/password_change/done/",
+]
+
+
+@pytest.mark.parametrize("enforce", ["decorated", "all"])
+@pytest.mark.parametrize("path", DOORS)
+def test_no_door_beside_the_code_page(admin_client, settings, enforce, path):
+    settings.SINGLECONNECT_ENFORCE = enforce
+    # Not even when the site lists them as exempt.
+    settings.SINGLECONNECT_EXEMPT_URLS = [
+        "/admin/doc/",
+        "/admin/tools",
+        "/accounts/",
+        "password_change",
+    ]
+    response = admin_client.get(path)
+    assert response.status_code == 302
+    assert response["Location"] == "/2fa/verify/?" + urlencode({"next": path})
+
+
+@pytest.mark.parametrize("path", DOORS)
+def test_the_doors_open_after_the_code(verified_admin, path):
+    response = verified_admin.get(path)
+    assert response.status_code == 200
+
+
+def test_a_password_only_session_cannot_change_the_password(admin_client, staff, password):
+    response = admin_client.post(
+        "/accounts/password_change/",
+        {
+            "old_password": password,
+            "new_password1": "n3w-Passw0rd!",
+            "new_password2": "n3w-Passw0rd!",
+        },
+    )
+    assert response["Location"].startswith("/2fa/verify/")
+    staff.refresh_from_db()
+    assert staff.check_password(password)
+
+
+def test_an_admin_site_at_the_root_leaves_the_way_in_open(settings, signed_in):
+    settings.ROOT_URLCONF = "tests.urls_admin_at_root"
+    assert signed_in.get("/")["Location"] == "/2fa/verify/?next=%2F"
+    assert signed_in.get("/2fa/verify/").status_code in (200, 503)
+    assert signed_in.get("/accounts/login/").status_code == 200
+
+
 # -- SINGLECONNECT_ENFORCE ----------------------------------------------------------------------
 
 
@@ -164,6 +221,8 @@ def test_enforce_all_from_the_admin_configuration(signed_in):
 )
 def test_enforce_all_exempts_the_ways_in_and_out(enforce_all, signed_in, method, path, status):
     response = getattr(signed_in, method)(path)
+    if response.streaming:  # a static file: read it, which also closes it
+        b"".join(response.streaming_content)
     assert response.status_code == status
     assert response.get("Location") != "/2fa/verify/?" + urlencode({"next": path})
 
@@ -172,7 +231,7 @@ def test_enforce_all_exempts_the_ways_in_and_out(enforce_all, signed_in, method,
     ("exempt", "open_status", "open_user_status"),
     [
         (["open"], 200, 302),
-        (["/open"], 200, 200),
+        (["/open"], 200, 302),  # a prefix ends on a segment boundary: not /open-user/
         (["/open-user/"], 302, 200),
         (["tests:open", "/elsewhere/"], 302, 302),
     ],
@@ -195,6 +254,35 @@ def test_enforce_all_exempts_login_url(enforce_all, signed_in, settings, login_u
 def test_enforce_all_exempts_static_files_only_when_served_here(enforce_all, signed_in, settings):
     settings.STATIC_URL = "https://cdn.example.com/static/"
     assert signed_in.get("/static/css/site.css").status_code == 302
+
+
+def test_enforce_all_exempts_the_static_files_view_not_whatever_lives_under_static_url(
+    enforce_all, signed_in
+):
+    served = signed_in.get("/static/css/site.css")
+    assert b"".join(served.streaming_content) == b"body { margin: 0; }\n"
+    lookalike = signed_in.get("/static/app/report.csv")
+    assert lookalike["Location"] == "/2fa/verify/?next=%2Fstatic%2Fapp%2Freport.csv"
+    # The same file-serving view under MEDIA_URL is not static: media may be private.
+    media = signed_in.get("/media/css/site.css")
+    assert media["Location"] == "/2fa/verify/?next=%2Fmedia%2Fcss%2Fsite.css"
+
+
+@pytest.mark.parametrize(
+    ("exempt", "expected"),
+    [
+        # A prefix matches itself and what is below it, on a segment boundary.
+        ("/api", {"/api/": 200, "/apiary/": 302}),
+        ("/api/", {"/api/": 200, "/apiary/": 302}),
+        ("/apiary", {"/api/": 302, "/apiary/": 200}),
+        ("/ap", {"/api/": 302, "/apiary/": 302}),
+    ],
+)
+def test_enforce_all_exempt_prefixes_match_whole_segments(
+    enforce_all, signed_in, settings, exempt, expected
+):
+    settings.SINGLECONNECT_EXEMPT_URLS = [exempt]
+    assert {path: signed_in.get(path).status_code for path in expected} == expected
 
 
 def test_unresolved_requests_are_left_alone():

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib import admin
+from django.contrib.admin import AdminSite
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.static import serve
 
 from tests import views
+
+#: A second admin site, as sites with a staff-only one have.
+staff_site = AdminSite(name="staff")
 
 urlpatterns = [
     path("", views.protected, name="protected"),
@@ -16,9 +23,26 @@ urlpatterns = [
     path("exempt/", views.exempt_view, name="exempt"),
     path("open-user/", views.open_user_view, name="open-user"),
     path("password/", views.change_password, name="change-password"),
-    path("static/<path:path>", views.static_file, name="static"),
+    # A view that lives under STATIC_URL without serving static files: not exempt.
+    path("static/app/<path:path>", views.static_file, name="static-lookalike"),
+    path("static/<path:path>", serve, {"document_root": Path(__file__).parent / "static"}),
+    path("media/<path:path>", serve, {"document_root": Path(__file__).parent / "static"}),
+    path("apiary/", views.open_view, name="apiary"),
+    path("api/", views.open_view, name="api"),
+    path(
+        "accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    # Mounted under the admin's prefix without being admin views.
+    path("admin/doc/", include("django.contrib.admindocs.urls")),
+    path("admin/tools/", views.open_view, name="admin-tools"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("staff-admin/", staff_site.urls),
     path("2fa/", include("django_singleconnect.urls")),
 ]
