@@ -13,8 +13,9 @@ class SingleConnectConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
         from django.core.checks import Tags, register
 
-        from . import checks, state
+        from . import checks, secrecy, state
 
+        secrecy.hide_secret_settings()
         register(checks.check_settings, Tags.security)
         register(checks.check_middleware, Tags.security)
         user_logged_in.connect(

@@ -15,6 +15,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
 from .conf import OPTIONS, REQUIRED
+from .network import UNIX_SOCKET
 from .validators import hostname_problem, is_allowed_hostname
 
 ID = "django_singleconnect.{}"
@@ -51,6 +52,8 @@ def _is_hostname_list(value: Any) -> bool:
 
 
 def _is_network(value: str) -> bool:
+    if value == UNIX_SOCKET:
+        return True
     try:
         ipaddress.ip_network(value, strict=False)
     except ValueError:
@@ -142,7 +145,7 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
         "TRUSTED_PROXIES",
         lambda v: _is_str_sequence(v) and all(_is_network(item) for item in v),
         "E024",
-        'a list of IP addresses or networks, e.g. ["10.0.0.0/8"]',
+        'a list of IP addresses or networks, or "unix", e.g. ["10.0.0.0/8"]',
     ),
     ("CACHE", lambda v: isinstance(v, str) and v in settings.CACHES, "E025", "a CACHES alias"),
     ("BASE_PATH", lambda v: isinstance(v, str) and v.startswith("/"), "E026", 'a path like "/x/y"'),

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
@@ -295,12 +296,19 @@ class SingleConnectClient:
     def url(self, endpoint: str) -> str:
         return f"{self.scheme}://{self.hostname}{self.base_path}/{endpoint}"
 
+    # Every local of these calls and of what they call (the code, the form, the headers
+    # with the cookies) is hidden from DEBUG error pages.
+    @sensitive_variables()
     def otp_status(self, username: str, end_user_ip: str) -> bool:
         """
         Ask whether OTP is active for ``username``; when it is, Single Connect issues a code.
 
-        Returns ``True`` (active, a code was sent) or ``False`` (OTP is not active).
+        Returns ``True`` (active, a code was sent) or ``False`` (OTP is not active). An empty
+        ``end_user_ip`` is refused with ``ValueError`` before anything is sent.
         """
+        if not end_user_ip.strip():
+            # Not Single Connect's failure, so the circuit breaker never hears of it.
+            raise ValueError("otp_status needs the end user's IP address")
         response, body, started = self._post(
             "otpstatus",
             username,
@@ -320,6 +328,7 @@ class SingleConnectClient:
                 return active
         raise self._unexpected("otpstatus", username, response, body, started)
 
+    @sensitive_variables()
     def otp_valid(self, username: str, token: str) -> bool:
         """Ask whether ``token`` is the code Single Connect issued to ``username``."""
         response, body, started = self._post(

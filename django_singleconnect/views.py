@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import budget, lockout, replay, signals
@@ -37,6 +37,7 @@ from .forms import TokenForm
 from .identity import counter_key
 from .models import VerificationEvent
 from .network import client_ip
+from .secrecy import hidden_on_debug_pages
 from .state import Pending, get_pending, is_verified, mark_verified, save_pending
 
 Event = VerificationEvent.Kind
@@ -256,8 +257,10 @@ def _form_page(step: Step, form: TokenForm) -> HttpResponse:
     )
 
 
+@hidden_on_debug_pages
 @never_cache
 @sensitive_post_parameters("token")
+@sensitive_variables("token")
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
@@ -344,6 +347,7 @@ def _wrong_code_message(attempts_left: int) -> str:
     ) % {"count": attempts_left}
 
 
+@hidden_on_debug_pages
 @never_cache
 @csrf_protect
 @require_POST

@@ -665,9 +665,34 @@ def test_the_otp_inactive_signal(signed_in, simulator, received):
     ]
 
 
-def test_without_a_client_address_no_code_is_asked_for(signed_in, simulator):
-    # Behind a proxy on a UNIX socket REMOTE_ADDR is empty: never send an empty enduserip.
-    response = signed_in.get(VERIFY, REMOTE_ADDR="")
+@pytest.mark.parametrize(
+    ("meta", "proxies"),
+    [
+        # Behind a proxy on a UNIX socket REMOTE_ADDR is empty: never send an empty enduserip.
+        ({"REMOTE_ADDR": ""}, []),
+        ({"REMOTE_ADDR": "", "HTTP_X_FORWARDED_FOR": "garbage"}, ["unix"]),
+        ({"REMOTE_ADDR": "not-an-address"}, []),
+    ],
+)
+def test_without_a_client_address_no_code_is_asked_for(
+    signed_in, simulator, settings, meta, proxies
+):
+    settings.SINGLECONNECT_TRUSTED_PROXIES = proxies
+    response = signed_in.get(VERIFY, **meta)
     assert response.status_code == 400
     assert "cannot tell the address you are connecting from" in response.content.decode()
     assert simulator.call_count("otpstatus") == 0
+    assert SingleConnectClient().breaker.counted() == 0
+    assert codes_of(signed_in) == []  # no code of the budget spent either
+
+
+def test_behind_a_proxy_on_a_unix_socket(signed_in, simulator, spy_status, settings):
+    settings.SINGLECONNECT_TRUSTED_PROXIES = ["unix"]
+    signed_in.get(VERIFY, REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert spy_status == [("alice", "198.51.100.7")]
+
+
+def test_the_address_is_normalised_before_it_is_sent_and_stored(signed_in, simulator, spy_status):
+    signed_in.get(VERIFY, REMOTE_ADDR="::ffff:203.0.113.9")
+    assert spy_status == [("alice", "203.0.113.9")]
+    assert VerificationEvent.objects.get().ip_address == "203.0.113.9"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import RequestFactory
 
-from django_singleconnect.network import client_ip
+from django_singleconnect.network import client_ip, normalised
 
 PROXIES = ["10.0.0.0/8", "192.0.2.1", "2001:db8::/32"]
 
@@ -73,4 +73,56 @@ def test_no_forwarded_for_header():
 
 def test_a_missing_or_odd_remote_addr():
     assert ip(None, "198.51.100.1") == ""
-    assert ip("not an ip", "198.51.100.1") == "not an ip"
+    # No address is usable, so none is sent (the code page says so with a 400).
+    assert ip("not an ip", "198.51.100.1") == ""
+    assert ip("", "198.51.100.1") == ""  # a UNIX socket peer, not trusted as such
+
+
+# -- a proxy on a UNIX socket ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("remote", ["", None, "/run/gunicorn.sock"])
+def test_the_peer_on_a_unix_socket_may_be_trusted(remote):
+    assert ip(remote, "198.51.100.1", proxies=["unix"]) == "198.51.100.1"
+    # Through more proxies of its own, named as usual.
+    assert ip(remote, "198.51.100.1, 10.2.2.2", proxies=["unix", "10.0.0.0/8"]) == "198.51.100.1"
+    # A header the client wrote is not believed over the proxy's hop.
+    assert ip(remote, "127.0.0.1, 198.51.100.1", proxies=["unix"]) == "198.51.100.1"
+
+
+def test_unix_trusts_only_the_socket_peer_not_an_address():
+    assert ip("203.0.113.5", "198.51.100.1", proxies=["unix"]) == "203.0.113.5"
+
+
+@pytest.mark.parametrize("forwarded", [None, "", "garbage", "unknown"])
+def test_a_unix_socket_peer_without_a_usable_hop_gives_no_address(forwarded):
+    assert ip("", forwarded, proxies=["unix"]) == ""
+
+
+# -- normalised before it is sent and stored -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("fe80::1%eth0", "fe80::1"),  # a zone id says nothing past this host
+        ("fe80::1%25eth0", "fe80::1"),
+        ("::ffff:192.0.2.1", "192.0.2.1"),  # a dual-stack socket's IPv4 client
+        ("::FFFF:c000:0201", "192.0.2.1"),
+        ("2001:DB8:0:0::1", "2001:db8::1"),
+        (" 203.0.113.5 ", "203.0.113.5"),
+        ("::1", "::1"),
+        ("garbage", ""),
+        ("", ""),
+    ],
+)
+def test_addresses_are_normalised(address, expected):
+    assert normalised(address) == expected
+    assert ip(address, proxies=[]) == expected
+
+
+def test_forwarded_hops_are_normalised_and_matched_as_such():
+    # An IPv4-mapped proxy address is the IPv4 proxy; an IPv4-mapped client is unmapped.
+    assert ip("::ffff:10.1.1.1", "::ffff:198.51.100.1") == "198.51.100.1"
+    assert ip("10.1.1.1", "::ffff:10.2.2.2, 2001:db8::5%eth1") == "10.1.1.1"
+    assert ip("10.1.1.1", "fe80::9%eth1") == "fe80::9"
