@@ -140,12 +140,16 @@ def give_back(reservation: Reservation, limits: Limits) -> None:
         failures=F("failures") - 1
     )
     # A wrong code checked alongside may have locked the user on the strength of this
-    # attempt; with it given back, the count may be under the limit again.
+    # attempt; with it given back, the count may be under the limit again, and that
+    # lockout no longer counts in the series either.
     AttemptCounter.objects.filter(
         username=reservation.username,
         failures__lt=limits.max_attempts,
         locked_until__isnull=False,
-    ).update(locked_until=None)
+    ).update(
+        locked_until=None,
+        lockouts=Case(When(lockouts__gt=0, then=F("lockouts") - 1), default=Value(0)),
+    )
 
 
 def reset(username: str) -> None:

@@ -373,10 +373,25 @@ def test_give_back_undoes_a_reservation_and_a_lockout_it_caused(frozen):
     reservations = [lockout.reserve("bob", LIMITS) for _ in range(3)]
     assert lockout.record_wrong(reservations[0], LIMITS) is not None
     assert counter("bob").locked_until is not None
+    assert counter("bob").lockouts == 1
     lockout.give_back(reservations[1], LIMITS)
     assert counter("bob").failures == 2
     assert counter("bob").locked_until is None
+    assert counter("bob").lockouts == 0  # the undone lockout is not one of a series
     assert lockout.reserve("bob", LIMITS).granted
+
+
+@pytest.mark.django_db
+def test_an_undone_lockout_does_not_lengthen_the_next_one(frozen):
+    limits = lockout.Limits(3, 900, series_seconds=86400, max_lockout_seconds=86400)
+    reservations = [lockout.reserve("bob", limits) for _ in range(3)]
+    lockout.record_wrong(reservations[0], limits)  # locks: three attempts taken
+    lockout.give_back(reservations[1], limits)  # one of them never reached Single Connect
+    lockout.record_wrong(reservations[2], limits)
+    wrong = lockout.record_wrong(lockout.reserve("bob", limits), limits)
+    assert wrong.started_lockout
+    assert wrong.series == 1  # the first real lockout: 15 minutes, not 30
+    assert counter("bob").locked_until == frozen.now + dt.timedelta(seconds=900)
 
 
 @pytest.mark.django_db
