@@ -1,31 +1,71 @@
 """
 The one access rule, shared by the middleware, the decorator and the mixin: a signed-in
 user who has not passed the second factor in this login goes to the code page.
+
+A request that prefers JSON to HTML (its ``Accept`` says so; ``*/*`` does not) gets a 403
+with a JSON body instead of a redirect to an HTML page: ``detail``, a stable ``code`` and
+the URL to send the user to.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import resolve_url
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from .state import ais_verified, is_verified
+
+#: The ``code`` of each JSON refusal; stable, for clients to act on.
+NOT_AUTHENTICATED = "not_authenticated"
+SINGLECONNECT_REQUIRED = "singleconnect_required"
+HEADER_CREDENTIALS = "singleconnect_header_credentials"
+TOKEN_REFUSED = "singleconnect_token_refused"  # noqa: S105 (a code, no secret)
 
 
 def verify_url(next_url: str) -> str:
     return f"{reverse('singleconnect:verify')}?{urlencode({'next': next_url})}"
 
 
-def redirect_to_verify(request: HttpRequest) -> HttpResponseRedirect:
-    return HttpResponseRedirect(verify_url(request.get_full_path()))
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the request prefers JSON to HTML; ``*/*`` and no ``Accept`` prefer HTML."""
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def json_refusal(code: str, detail: str, **urls: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code, **urls}, status=403)
+
+
+def redirect_to_verify(request: HttpRequest) -> HttpResponse:
+    """To the code page, and back here after it: a redirect, or a 403 JSON for an API."""
+    url = verify_url(request.get_full_path())
+    if wants_json(request):
+        return json_refusal(
+            SINGLECONNECT_REQUIRED,
+            _("Enter the sign-in code sent to you first, on the code page."),
+            verify_url=url,
+        )
+    return HttpResponseRedirect(url)
+
+
+def _to_login(request: HttpRequest, login_url: str | None) -> HttpResponse:
+    if wants_json(request):
+        return json_refusal(
+            NOT_AUTHENTICATED,
+            _("Sign in first."),
+            login_url=resolve_url(login_url or settings.LOGIN_URL),
+        )
+    return redirect_to_login(request.get_full_path(), login_url)
 
 
 def denial(request: HttpRequest, login_url: str | None = None) -> HttpResponse | None:
-    """The redirect that keeps this request out, or None when it may go on."""
+    """The answer that keeps this request out, or None when it may go on."""
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url)
+        return _to_login(request, login_url)
     if not is_verified(request):
         return redirect_to_verify(request)
     return None
@@ -34,7 +74,7 @@ def denial(request: HttpRequest, login_url: str | None = None) -> HttpResponse |
 async def adenial(request: HttpRequest, login_url: str | None = None) -> HttpResponse | None:
     user = await request.auser()
     if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path(), login_url)
+        return _to_login(request, login_url)
     if not await ais_verified(request):
         return redirect_to_verify(request)
     return None

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,6 +18,10 @@ class SingleConnectConfig(AppConfig):
         secrecy.hide_secret_settings()
         register(checks.check_settings, Tags.security)
         register(checks.check_middleware, Tags.security)
+        if apps.is_installed("rest_framework"):
+            from .drf import checks as drf_checks
+
+            register(drf_checks.check_authentication, Tags.security)
         user_logged_in.connect(
             state.on_user_logged_in, dispatch_uid="django_singleconnect.on_user_logged_in"
         )

@@ -9,17 +9,21 @@ the few that must stay open for a user to sign in or out.
 - With ``SINGLECONNECT_ENFORCE = "all"``, every other view but the exempt ones: the login
   and logout views, the package's own, ``LOGIN_URL``, static files served by Django's
   static files views, and ``SINGLECONNECT_EXEMPT_URLS`` (URL names, or path prefixes that
-  match on whole path segments).
+  match on whole path segments). There, a request with credentials in its
+  ``Authorization`` header (DRF's tokens, HTTP Basic, a JWT) reaches only the exempt views,
+  and the views that hand out tokens serve only a verified session, for its own user.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.sites import all_sites
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import (
     LoginView,
     LogoutView,
@@ -131,3 +135,41 @@ def is_exempt(request: HttpRequest, view_func: Callable[..., Any], exempt: Itera
         elif match is not None and match.view_name == entry:
             return True
     return False
+
+
+#: Views that hand out a token for a password (by class, so that nothing is imported):
+#: DRF's ``obtain_auth_token``, Simple JWT's obtain views, dj-rest-auth's login.
+TOKEN_VIEWS = frozenset(
+    {
+        "rest_framework.authtoken.views.ObtainAuthToken",
+        "rest_framework_simplejwt.views.TokenObtainPairView",
+        "rest_framework_simplejwt.views.TokenObtainSlidingView",
+        "dj_rest_auth.views.LoginView",
+    }
+)
+
+
+def is_token_endpoint(view_func: Callable[..., Any]) -> bool:
+    view_class = _view_class(view_func)
+    return view_class is not None and any(
+        f"{base.__module__}.{base.__qualname__}" in TOKEN_VIEWS for base in view_class.__mro__
+    )
+
+
+def carries_header_credentials(request: HttpRequest) -> bool:
+    """Credentials the middleware cannot see through: a token, HTTP Basic, a bearer JWT."""
+    return bool(request.META.get("HTTP_AUTHORIZATION", "").strip())
+
+
+def posted_username(request: HttpRequest) -> str | None:
+    """The username a token request posts (a form or a JSON object), or None."""
+    field = get_user_model().USERNAME_FIELD
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        value = data.get(field) if isinstance(data, dict) else None
+    else:
+        value = request.POST.get(field)
+    return value if isinstance(value, str) else None

@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "rest_framework",
+    "rest_framework.authtoken",
     "django_singleconnect",
 ]
 
@@ -96,3 +98,6 @@ STATIC_URL = "/static/"
 
 SINGLECONNECT_HOSTNAME = "sc.example.com"
 SINGLECONNECT_APPLICATION_NAME = "tests"
+
+# Simple JWT signs with SECRET_KEY by default, which is short here.
+SIMPLE_JWT = {"SIGNING_KEY": "tests-only-jwt-signing-key-" + "x" * 40}

@@ -7,6 +7,8 @@ from django.contrib.admin import AdminSite
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from tests import views
 
@@ -44,5 +46,10 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("staff-admin/", staff_site.urls),
+    path("drf/verified/", views.VerifiedApi.as_view(), name="drf-verified"),
+    path("drf/open/", views.OpenApi.as_view(), name="drf-open"),
+    path("drf/decorated/", views.decorated_api, name="drf-decorated"),
+    path("drf/token/", obtain_auth_token, name="drf-token"),
+    path("drf/jwt/", TokenObtainPairView.as_view(), name="drf-jwt"),
     path("2fa/", include("django_singleconnect.urls")),
 ]

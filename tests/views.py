@@ -1,10 +1,21 @@
 from __future__ import annotations
 
 from django.contrib.auth import update_session_auth_hash
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import View
+from rest_framework.authentication import (
+    BasicAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+)
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from django_singleconnect.decorators import singleconnect_exempt, singleconnect_required
+from django_singleconnect.drf import IsSingleConnectVerified
 from django_singleconnect.mixins import SingleConnectRequiredMixin
 
 
@@ -59,3 +70,38 @@ def change_password(request: HttpRequest) -> HttpResponse:
         request.user.save()
         update_session_auth_hash(request, request.user)
     return HttpResponse("password changed")
+
+
+# -- Django REST framework --------------------------------------------------------------------
+
+API_AUTHENTICATION = [
+    SessionAuthentication,
+    TokenAuthentication,
+    BasicAuthentication,
+    JWTAuthentication,
+]
+
+
+class VerifiedApi(APIView):
+    """An API view behind the permission, with every kind of DRF authentication."""
+
+    authentication_classes = API_AUTHENTICATION
+    permission_classes = [IsSingleConnectVerified]
+
+    def get(self, request: Request) -> Response:
+        return Response({"user": request.user.get_username()})
+
+
+class OpenApi(APIView):
+    """An API view that lets anybody DRF authenticated through, as a careless site has."""
+
+    authentication_classes = API_AUTHENTICATION
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request: Request) -> Response:
+        return Response({"user": request.user.get_username()})
+
+
+@singleconnect_required
+def decorated_api(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"user": request.user.get_username()})
