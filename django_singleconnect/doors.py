@@ -85,10 +85,58 @@ def _in_an_admin_site(request: HttpRequest) -> bool:
     return any(under(request.path, prefix) for prefix in prefixes)
 
 
+#: django-allauth's ways in and out, by class (its views live in private modules, named here
+#: without them): a user who has not typed the code can still sign in, sign up, reset a
+#: forgotten password and sign out.
+ALLAUTH_OPEN = frozenset(
+    f"allauth.account.views.{name}"
+    for name in (
+        "LoginView",
+        "LogoutView",
+        "SignupView",
+        "RequestLoginCodeView",
+        "ConfirmLoginCodeView",
+        "PasswordResetView",
+        "PasswordResetDoneView",
+        "PasswordResetFromKeyView",
+        "PasswordResetFromKeyDoneView",
+        "ConfirmPasswordResetCodeView",
+        "CompletePasswordResetView",
+        "ConfirmEmailView",
+        "EmailVerificationSentView",
+        "ConfirmEmailVerificationCodeView",
+        "AccountInactiveView",
+    )
+)
+#: django-allauth's views that change how the account signs in: like Django's password
+#: change, no way for whoever holds only the password.
+ALLAUTH_PROTECTED = frozenset(
+    f"allauth.account.views.{name}"
+    for name in ("PasswordChangeView", "PasswordSetView", "EmailView", "ChangePhoneView")
+)
+
+
+def _paths(view_class: type) -> set[str]:
+    """``module.Class`` of the class and its bases, private submodules left out."""
+    paths = set()
+    for base in view_class.__mro__:
+        module = ".".join(part for part in base.__module__.split(".") if not part.startswith("_"))
+        paths.add(f"{module}.{base.__qualname__}")
+    return paths
+
+
 def _a_way_in_or_out(request: HttpRequest, view_class: type | None) -> bool:
-    """The login and logout views and the package's own: open, or nobody could sign in."""
-    if view_class is not None and issubclass(view_class, (LoginView, LogoutView)):
-        return True
+    """
+    The login and logout views (Django's, allauth's, any class called ``LogoutView``) and
+    the package's own: open, or nobody could sign in or out.
+    """
+    if view_class is not None:
+        if issubclass(view_class, (LoginView, LogoutView)):
+            return True
+        if any(base.__name__ == "LogoutView" for base in view_class.__mro__):
+            return True
+        if _paths(view_class) & ALLAUTH_OPEN:
+            return True
     match = request.resolver_match
     return match is not None and "singleconnect" in match.namespaces
 
@@ -96,8 +144,9 @@ def _a_way_in_or_out(request: HttpRequest, view_class: type | None) -> bool:
 def always_protected(request: HttpRequest, view_func: Callable[..., Any]) -> bool:
     """The admin and the password change: guarded in both modes, never exempt."""
     view_class = _view_class(view_func)
-    if view_class is not None and issubclass(
-        view_class, (PasswordChangeView, PasswordChangeDoneView)
+    if view_class is not None and (
+        issubclass(view_class, (PasswordChangeView, PasswordChangeDoneView))
+        or _paths(view_class) & ALLAUTH_PROTECTED
     ):
         return True
     # An admin site mounted at "/" must not swallow the code page or the login.

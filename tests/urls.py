@@ -52,4 +52,6 @@ urlpatterns = [
     path("drf/token/", obtain_auth_token, name="drf-token"),
     path("drf/jwt/", TokenObtainPairView.as_view(), name="drf-jwt"),
     path("2fa/", include("django_singleconnect.urls")),
+    path("allauth/", include("allauth.urls")),
+    path("own-logout/", views.LogoutView.as_view(), name="own-logout"),
 ]
