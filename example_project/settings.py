@@ -86,6 +86,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "example_project" / "static"]
+# `collectstatic` gathers the files here for the web server; with DEBUG on, the site serves
+# them itself (urls.py), under runserver and gunicorn alike.
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "example_project" / "staticfiles"))
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

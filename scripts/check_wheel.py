@@ -1,6 +1,6 @@
 """
-Build the wheel and check what it ships: the app with its templates, compiled messages,
-migrations and py.typed; never the tests or the example project.
+Build the wheel and check what it ships: the app with its templates, static files,
+compiled messages, migrations and py.typed; never the tests or the example project.
 
     python scripts/check_wheel.py [--wheel PATH]
 """
@@ -23,6 +23,7 @@ REQUIRED = [
     f"{PACKAGE}/locale/tr/LC_MESSAGES/django.mo",
     f"{PACKAGE}/templates/django_singleconnect/base.html",
     f"{PACKAGE}/templates/django_singleconnect/verify.html",
+    f"{PACKAGE}/static/django_singleconnect/singleconnect.css",
     f"{PACKAGE}/management/commands/singleconnect_simulator.py",
 ]
 FORBIDDEN_PREFIXES = ("tests/", "example_project/", "benchmarks/", "scripts/", "docs/")
@@ -44,13 +45,13 @@ def problems(wheel: Path) -> list[str]:
     found += [
         f"must not ship: {name}" for name in sorted(names) if name.startswith(FORBIDDEN_PREFIXES)
     ]
-    templates = {name for name in names if name.startswith(f"{PACKAGE}/templates/")}
-    on_disk = {
-        path.relative_to(ROOT).as_posix()
-        for path in (ROOT / PACKAGE / "templates").rglob("*")
-        if path.is_file()
-    }
-    found += [f"missing template: {name}" for name in sorted(on_disk - templates)]
+    for folder, kind in (("templates", "template"), ("static", "static file")):
+        on_disk = {
+            path.relative_to(ROOT).as_posix()
+            for path in (ROOT / PACKAGE / folder).rglob("*")
+            if path.is_file()
+        }
+        found += [f"missing {kind}: {name}" for name in sorted(on_disk - names)]
     migrations = {
         path.relative_to(ROOT).as_posix() for path in (ROOT / PACKAGE / "migrations").glob("0*.py")
     }

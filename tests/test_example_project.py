@@ -295,6 +295,7 @@ def test_demo_end_to_end(demo: tuple[str, Output]) -> None:
     with requests.Session() as browser:
         page = browser.get(f"{site}/", timeout=5)
         assert page.url == f"{site}/accounts/login/?next=/"
+        login = page.text
         page = browser.post(
             page.url,
             {
@@ -308,6 +309,16 @@ def test_demo_end_to_end(demo: tuple[str, Output]) -> None:
         # The password was right: on to the code page, where the simulator issued a code.
         assert page.status_code == 200
         assert page.url == f"{site}/2fa/verify/?next=%2F"
+        # The site's stylesheet and the package's, served by the site itself (DEBUG is on).
+        stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', login + page.text)
+        assert stylesheets == [
+            "/static/example.css",
+            "/static/django_singleconnect/singleconnect.css",
+        ]
+        for href in stylesheets:
+            stylesheet = browser.get(f"{site}{href}", timeout=5)
+            assert stylesheet.status_code == 200, href
+            assert stylesheet.headers["Content-Type"].startswith("text/css"), href
 
         code = requests.get(f"{simulator}/_simulator/otp", {"username": "demo"}, timeout=5).text
         assert re.fullmatch(r"\d{6}", code)

@@ -1,7 +1,7 @@
 """
-Fixtures for the browser tests: the simulator and the example site for the whole session,
-Chromium for this package of tests, a fresh browser context for each test; and, when a test
-fails, its pages kept under ``reports/e2e/``.
+Fixtures for the browser tests: the simulator and the example site, plain and under a strict
+Content Security Policy, for the whole session, Chromium for this package of tests, a fresh
+browser context for each test; and, when a test fails, its pages kept under ``reports/e2e/``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import django
 import pytest
 
 from django_singleconnect.simulator import Simulator
@@ -46,14 +47,38 @@ def site_simulator() -> Iterator[Simulator]:
 @pytest.fixture(scope="session")
 def site(site_simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The example project served by gunicorn (two workers), asking the simulator."""
-    directory = tmp_path_factory.mktemp("site")
-    env = site_environment(directory, site_simulator.django_settings())
+    yield from _serve(site_simulator, tmp_path_factory.mktemp("site"))
+
+
+@pytest.fixture(scope="session", params=["test middleware", "Django's middleware"])
+def strict_site(
+    request: pytest.FixtureRequest,
+    site_simulator: Simulator,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Site]:
+    """
+    The example project, with a database of its own, under ``default-src 'self'``: sent by a
+    test middleware, or by Django's own (6.0 and later).
+    """
+    by_django = request.param == "Django's middleware"
+    if by_django and django.VERSION < (6, 0):
+        pytest.skip(f"Django {django.get_version()} has no CSP middleware (6.0 brings it)")
+    yield from _serve(
+        site_simulator,
+        tmp_path_factory.mktemp("strict-site"),
+        DJANGO_SETTINGS_MODULE="tests.e2e.strict_csp",
+        STRICT_CSP_BY="django" if by_django else "test",
+    )
+
+
+def _serve(simulator: Simulator, directory: Path, **variables: str) -> Iterator[Site]:
+    env = {**site_environment(directory, simulator.django_settings()), **variables}
     prepare_database(env)
     log = directory / "gunicorn.log"
     process, url = start_gunicorn(env, log)
     try:
         wait_until_serving(process, url, log)
-        yield Site(url=url, simulator_url=site_simulator.url, log=log)
+        yield Site(url=url, simulator_url=simulator.url, log=log)
     finally:
         stop_process_group(process)
 
@@ -129,9 +154,10 @@ def pytest_runtest_makereport(
             for n, page in enumerate(pages)
         ]
         report.sections.append(("browser pages", "\n".join(saved) or "(no page was opened)"))
-        site = item.funcargs.get("site")
-        if isinstance(site, Site):
-            report.sections.append((f"gunicorn log ({site.log})", log_tail(site.log)))
+        for name in ("site", "strict_site"):
+            site = item.funcargs.get(name)
+            if isinstance(site, Site):
+                report.sections.append((f"gunicorn log ({site.log})", log_tail(site.log)))
     return report
 
 

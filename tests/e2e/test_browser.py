@@ -24,7 +24,7 @@ from tests.e2e.support import (
 )
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Response
+    from playwright.sync_api import Locator, Page, Response
 
 # Skips this module when there is no browser (fails the run with SINGLECONNECT_REQUIRE_BROWSER=1).
 expect = import_playwright().expect
@@ -175,3 +175,65 @@ def test_the_admin_needs_the_code(page: Page, site: Site) -> None:
     expect(page).to_have_url(f"{site.url}/admin/")
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     expect(page.get_by_role("link", name="Failed code attempts")).to_be_visible()
+
+
+# What Chromium refuses under the policy, as each page reports it.
+LISTEN_FOR_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(`${event.effectiveDirective} refused ${event.blockedURI}`);
+});
+"""
+
+
+def csp_violations(page: Page) -> list[str]:
+    """What the current page has refused so far (reports come in tasks of their own)."""
+    violations: list[str] = page.evaluate(
+        "new Promise((resolve) => setTimeout(() => resolve(window.cspViolations), 50))"
+    )
+    return violations
+
+
+def computed(element: Locator, prop: str) -> str:
+    value: str = element.evaluate(f"(element) => getComputedStyle(element).{prop}")
+    return value
+
+
+def test_the_pages_under_a_strict_content_security_policy(page: Page, strict_site: Site) -> None:
+    site = strict_site
+    page.add_init_script(LISTEN_FOR_VIOLATIONS)
+    # And what Chromium logs about it (not the favicon's 404).
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and refused.append(message.text),
+    )
+
+    response = page.goto(f"{site.url}/")
+    assert response is not None
+    assert response.headers["content-security-policy"] == "default-src 'self'"
+    expect(page).to_have_url(f"{site.url}/accounts/login/?next=/")
+    # The example site's own stylesheet.
+    assert computed(page.locator("body"), "maxWidth") == "512px"
+    assert csp_violations(page) == []
+
+    with page.expect_response(lambda response: "/2fa/verify/" in response.url) as answer:
+        log_in(page, "frank")
+    assert answer.value.headers["content-security-policy"] == "default-src 'self'"
+    code_page(page, site)
+    # The package's stylesheet: 26rem wide, white on grey.
+    assert computed(page.locator("main"), "maxWidth") == "416px"
+    assert computed(page.locator("main"), "backgroundColor") == "rgb(255, 255, 255)"
+    assert computed(page.locator("body"), "backgroundColor") == "rgb(244, 245, 247)"
+    assert computed(page.get_by_role("button", name="Sign out"), "color") == "rgb(31, 111, 235)"
+    assert csp_violations(page) == []
+
+    send_code(page, site.code("frank"))
+    expect(page).to_have_url(f"{site.url}/")
+    expect(page.get_by_role("heading")).to_have_text(HELLO.format("frank"))
+    assert csp_violations(page) == []
+    assert refused == []
+
+    # The listener hears what the policy refuses: an inline style is one.
+    page.evaluate("document.head.append(document.createElement('style'))")
+    assert csp_violations(page) == ["style-src-elem refused inline"]
