@@ -4,6 +4,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.http import HttpRequest, HttpResponse
 from django.views import View
 
+import django_singleconnect
 from django_singleconnect.decorators import singleconnect_exempt, singleconnect_required
 from django_singleconnect.mixins import SingleConnectRequiredMixin
 
@@ -31,6 +32,12 @@ class MixinView(SingleConnectRequiredMixin, View):
 class AsyncMixinView(SingleConnectRequiredMixin, View):
     async def get(self, request: HttpRequest) -> HttpResponse:
         return HttpResponse("async mixin page")
+
+
+async def async_whether_verified(request: HttpRequest) -> HttpResponse:
+    """Undecorated: says what ``ais_verified`` says, as an integrator's async view would."""
+    verified = await django_singleconnect.ais_verified(request)
+    return HttpResponse("verified" if verified else "not verified")
 
 
 def open_view(request: HttpRequest) -> HttpResponse:
