@@ -18,6 +18,8 @@ class SingleConnectConfig(AppConfig):
         secrecy.hide_secret_settings()
         register(checks.check_settings, Tags.security)
         register(checks.check_middleware, Tags.security)
+        register(checks.check_setting_names, Tags.security)
+        register(checks.check_urls, Tags.urls)
         user_logged_in.connect(
             state.on_user_logged_in, dispatch_uid="django_singleconnect.on_user_logged_in"
         )
