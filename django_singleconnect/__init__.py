@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "is_verified"]
+__all__ = ["__version__", "ais_verified", "is_verified"]
 
 
 def is_verified(request: HttpRequest) -> bool:
@@ -17,3 +17,10 @@ def is_verified(request: HttpRequest) -> bool:
     from .state import is_verified as _is_verified
 
     return _is_verified(request)
+
+
+async def ais_verified(request: HttpRequest) -> bool:
+    """``is_verified`` for async views: it loads the session and the user with ``await``."""
+    from .state import ais_verified as _ais_verified
+
+    return await _ais_verified(request)

@@ -18,6 +18,8 @@ class SingleConnectConfig(AppConfig):
         secrecy.hide_secret_settings()
         register(checks.check_settings, Tags.security)
         register(checks.check_middleware, Tags.security)
+        register(checks.check_setting_names, Tags.security)
+        register(checks.check_urls, Tags.urls)
         if apps.is_installed("rest_framework"):
             from .drf import checks as drf_checks
 

@@ -6,15 +6,20 @@ They read settings.py only (no database), so they run anywhere ``manage.py check
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
 from django.core.checks import CheckMessage, Error, Warning
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils import translation
 from django.utils.module_loading import import_string
 
-from .conf import OPTIONS, REQUIRED
+from .conf import OPTIONS, PREFIX, REQUIRED
 from .network import UNIX_SOCKET
 from .validators import hostname_problem, is_allowed_hostname
 
@@ -274,3 +279,97 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
                 )
             ]
     return []
+
+
+# -- the URLs and the names of the settings --------------------------------------------------
+
+#: ``SINGLECONNECT_*`` names read outside ``conf.OPTIONS`` (an optional integration's own
+#: settings). Add an integration's names here so that W050 knows them.
+EXTRA_SETTINGS: set[str] = set()
+
+
+def known_settings() -> set[str]:
+    """Every ``SINGLECONNECT_*`` name the package reads."""
+    return {option.setting for option in OPTIONS.values()} | EXTRA_SETTINGS
+
+
+def check_setting_names(**kwargs: Any) -> list[CheckMessage]:
+    """A misspelt name is silently ignored, and its default applies: say so."""
+    known = known_settings()
+    messages: list[CheckMessage] = []
+    for name in sorted(dir(settings)):
+        if not name.startswith(PREFIX) or name in known:
+            continue
+        # Compared without the prefix, which every name shares and would make all look alike.
+        close = difflib.get_close_matches(
+            name.removeprefix(PREFIX),
+            [known_name.removeprefix(PREFIX) for known_name in known],
+            n=1,
+        )
+        messages.append(
+            Warning(
+                f"{name} is no setting of django_singleconnect: it is ignored.",
+                hint=(
+                    f"Did you mean {PREFIX}{close[0]}?"
+                    if close
+                    else "Correct or remove it; the README's Settings list every name."
+                ),
+                id=ID.format("W050"),
+            )
+        )
+    return messages
+
+
+def check_urls(**kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    try:
+        reverse("singleconnect:verify")
+    except NoReverseMatch:
+        messages.append(
+            Error(
+                "The URLs of django_singleconnect are not included: every protected page "
+                "and the admin would answer 500.",
+                hint='Add path("2fa/", include("django_singleconnect.urls")) to the '
+                "urlpatterns of your ROOT_URLCONF.",
+                id=ID.format("E050"),
+            )
+        )
+    login_url = str(getattr(settings, "LOGIN_URL", "") or "")
+    if not _login_url_resolves(login_url):
+        messages.append(
+            Warning(
+                f"LOGIN_URL {login_url!r} matches no URL: users sent to sign in would get a 404.",
+                hint='Include Django\'s login view, path("accounts/", '
+                'include("django.contrib.auth.urls")), or set LOGIN_URL to the path or URL '
+                "name of yours.",
+                id=ID.format("W051"),
+            )
+        )
+    return messages
+
+
+def _login_url_resolves(login_url: str) -> bool:
+    if "://" in login_url or login_url.startswith("//"):
+        return True  # on another site (a single sign-on): not ours to resolve
+    if not login_url.startswith("/"):
+        try:
+            reverse(login_url)  # a URL name, as resolve_url() takes it
+        except NoReverseMatch:
+            return False
+        return True
+    path = urlsplit(login_url).path
+    script_name = str(settings.FORCE_SCRIPT_NAME or "").rstrip("/")
+    if script_name and path.startswith(script_name + "/"):
+        path = path[len(script_name) :]
+    candidates = [path]
+    if is_language_prefix_patterns_used(settings.ROOT_URLCONF)[0]:
+        # LocaleMiddleware redirects /accounts/login/ to /en/accounts/login/.
+        candidates.append(f"/{settings.LANGUAGE_CODE}{path}")
+    for candidate in candidates:
+        try:
+            with translation.override(settings.LANGUAGE_CODE):
+                resolve(candidate)
+        except Resolver404:
+            continue
+        return True
+    return False

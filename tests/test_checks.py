@@ -2,14 +2,23 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 from typing import Any
 
 import pytest
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib.auth import views as auth_views
 from django.core.checks import Error, Warning, run_checks
 from django.test import override_settings
+from django.urls import include, path, reverse_lazy
 
 from django_singleconnect import checks
-from django_singleconnect.checks import check_middleware, check_settings
+from django_singleconnect.checks import (
+    check_middleware,
+    check_setting_names,
+    check_settings,
+    check_urls,
+)
 
 MIDDLEWARE = "django_singleconnect.middleware.SingleConnectMiddleware"
 SESSION = "django.contrib.sessions.middleware.SessionMiddleware"
@@ -281,10 +290,11 @@ def test_every_id_in_checks_py_is_tested() -> None:
     """A new check added to checks.py without a case here makes this fail."""
     source = inspect.getsource(checks)
     defined = set(re.findall(r'"([EW]\d{3})"', source))
-    tested = {check_id for _, check_id in CASES} | {"W003", "W004", "E027"}
-    assert defined | {"W003", "W004", "E027"} == tested
-    expected = {f"E{number:03d}" for number in (*range(1, 33), *range(40, 45))}
-    expected |= {"W001", "W002", "W003", "W004"}
+    elsewhere = {"W003", "W004", "E027", "E050", "W050", "W051"}  # tested below CASES
+    tested = {check_id for _, check_id in CASES} | elsewhere
+    assert defined | elsewhere == tested
+    expected = {f"E{number:03d}" for number in (*range(1, 33), *range(40, 45), 50)}
+    expected |= {"W001", "W002", "W003", "W004", "W050", "W051"}
     assert tested == expected
 
 
@@ -303,3 +313,151 @@ def test_checks_read_no_database() -> None:
     # No django_db mark here: any query would fail the test outright.
     check_settings()
     check_middleware()
+    check_setting_names()
+    check_urls()
+
+
+# -- the names of the settings (W050) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("SINGLECONNECT_MAX_ATTEMPT", "SINGLECONNECT_MAX_ATTEMPTS"),
+        ("SINGLECONNECT_HOST_NAME", "SINGLECONNECT_HOSTNAME"),
+        ("SINGLECONNECT_TIMOUT", "SINGLECONNECT_TIMEOUT"),
+        ("SINGLECONNECT_ENFORCED", "SINGLECONNECT_ENFORCE"),
+    ],
+)
+def test_a_misspelt_setting_warns_with_the_name_meant(name: str, meant: str) -> None:
+    with override_settings(**{name: 3}):
+        (message,) = check_setting_names()
+    assert isinstance(message, Warning)
+    assert message.id == "django_singleconnect.W050"
+    assert name in message.msg
+    assert message.hint == f"Did you mean {meant}?"
+
+
+def test_an_unknown_setting_like_no_other_still_warns() -> None:
+    with override_settings(SINGLECONNECT_FOO=1):
+        (message,) = check_setting_names()
+    assert message.id == "django_singleconnect.W050"
+    assert "SINGLECONNECT_FOO" in message.msg
+    assert "Settings" in message.hint
+
+
+def test_every_unknown_setting_warns_once() -> None:
+    with override_settings(SINGLECONNECT_FOO=1, SINGLECONNECT_BAR=2):
+        assert [message.msg.split()[0] for message in check_setting_names()] == [
+            "SINGLECONNECT_BAR",
+            "SINGLECONNECT_FOO",
+        ]
+
+
+def test_every_setting_of_the_package_is_known() -> None:
+    every = {option.setting: option.default for option in checks.OPTIONS.values()}
+    with override_settings(**every):
+        assert check_setting_names() == []
+
+
+def test_other_names_can_be_made_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checks, "EXTRA_SETTINGS", {"SINGLECONNECT_INTEGRATION_OPTION"})
+    with override_settings(SINGLECONNECT_INTEGRATION_OPTION=True):
+        assert check_setting_names() == []
+    assert "SINGLECONNECT_INTEGRATION_OPTION" in checks.known_settings()
+
+
+def test_names_without_the_prefix_are_not_ours() -> None:
+    with override_settings(SINGLECONNECTX=1, MY_SINGLECONNECT_HOSTNAME="x"):
+        assert check_setting_names() == []
+
+
+# -- the URLs (E050, W051) -------------------------------------------------------------------
+
+
+def urlconf(*patterns: Any) -> types.ModuleType:
+    module = types.ModuleType("urlconf_of_a_test")
+    module.urlpatterns = list(patterns)  # type: ignore[attr-defined]
+    return module
+
+
+LOGIN = path("accounts/login/", auth_views.LoginView.as_view(), name="login")
+CODE = path("2fa/", include("django_singleconnect.urls"))
+
+
+def test_the_test_urls_are_clean() -> None:
+    assert check_urls() == []
+    assert check_setting_names() == []
+
+
+def test_a_missing_include_is_an_error() -> None:
+    with override_settings(ROOT_URLCONF=urlconf(LOGIN)):
+        (message,) = check_urls()
+    assert isinstance(message, Error)
+    assert message.id == "django_singleconnect.E050"
+    assert 'include("django_singleconnect.urls")' in message.hint
+
+
+def test_the_include_under_another_prefix_is_fine() -> None:
+    with override_settings(
+        ROOT_URLCONF=urlconf(LOGIN, path("otp/", include("django_singleconnect.urls")))
+    ):
+        assert check_urls() == []
+
+
+@pytest.mark.parametrize(
+    "login_url",
+    [
+        "/accounts/login/",
+        "/accounts/login/?source=otp",
+        "login",
+        reverse_lazy("login"),
+        "https://sso.example.com/login/",
+        "//sso.example.com/login/",
+    ],
+)
+def test_a_login_url_that_resolves(login_url: Any) -> None:
+    with override_settings(LOGIN_URL=login_url):
+        assert check_urls() == []
+
+
+@pytest.mark.parametrize("login_url", ["/accounts/profile/", "/login/", "signin", "", None])
+def test_a_login_url_that_resolves_to_nothing_warns(login_url: Any) -> None:
+    with override_settings(LOGIN_URL=login_url):
+        (message,) = check_urls()
+    assert isinstance(message, Warning)
+    assert message.id == "django_singleconnect.W051"
+    assert "LOGIN_URL" in message.msg
+    assert "django.contrib.auth.urls" in message.hint
+
+
+def test_a_fresh_project_without_a_login_view_warns() -> None:
+    """startproject's urls.py has the admin only, and LOGIN_URL is /accounts/login/."""
+    from django.contrib import admin
+
+    with override_settings(ROOT_URLCONF=urlconf(path("admin/", admin.site.urls), CODE)):
+        assert ids(check_urls()) == ["django_singleconnect.W051"]
+
+
+def test_a_login_url_under_the_script_name() -> None:
+    with override_settings(FORCE_SCRIPT_NAME="/app", LOGIN_URL="/app/accounts/login/"):
+        assert check_urls() == []
+
+
+def test_a_login_url_under_language_prefixes() -> None:
+    with override_settings(ROOT_URLCONF=urlconf(CODE, *i18n_patterns(LOGIN))):
+        assert check_urls() == []
+    with override_settings(ROOT_URLCONF=urlconf(CODE, *i18n_patterns(LOGIN)), LOGIN_URL="/x/"):
+        assert ids(check_urls()) == ["django_singleconnect.W051"]
+
+
+def test_the_url_checks_are_registered() -> None:
+    with override_settings(ROOT_URLCONF=urlconf(), SINGLECONNECT_MAX_ATTEMPT=3):
+        found = sorted(
+            message.id for message in run_checks() if message.id.startswith("django_singleconnect")
+        )
+    assert found == [
+        "django_singleconnect.E050",
+        "django_singleconnect.W050",
+        "django_singleconnect.W051",
+    ]

@@ -106,6 +106,7 @@ def test_an_answer_just_in_time_is_read(server: Simulator) -> None:
     assert client_for(server, timeout=(0.5, 0.5)).otp_status("alice", "192.0.2.1") is True
 
 
+@pytest.mark.singleconnect_any_host  # sc.invalid, through a proxy on loopback
 def test_the_deadline_holds_through_a_proxy(server: Simulator) -> None:
     # The simulator answers a proxy's absolute-form request line as its own.
     client = SingleConnectClient(

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpRequest
-from django.test import RequestFactory
+from django.test import AsyncClient, Client, RequestFactory
 
 import django_singleconnect
 from django_singleconnect import state
@@ -193,3 +193,19 @@ def test_a_login_without_a_request_or_a_session_is_ignored(user):
     request = RequestFactory().get("/")
     user_logged_in.send(sender=type(user), request=request, user=user)
     assert not hasattr(request, "session")
+
+
+def test_the_public_ais_verified_in_an_async_view(client: Client, user, pass_code) -> None:
+    """Through the async handler, where the sync ``is_verified`` would raise."""
+    async_client = AsyncClient()
+    async_client.cookies = client.cookies
+    ask = async_to_sync(async_client.get)
+    assert ask("/async-whether/").content == b"not verified"  # anonymous
+    async_to_sync(async_client.aforce_login)(user)
+    client.cookies = async_client.cookies
+    assert ask("/async-whether/").content == b"not verified"  # the password alone
+    pass_code(client)
+    async_client.cookies = client.cookies
+    assert ask("/async-whether/").content == b"verified"
+    assert django_singleconnect.ais_verified.__doc__
+    assert "ais_verified" in django_singleconnect.__all__

@@ -21,6 +21,7 @@ urlpatterns = [
     path("args/", views.protected_with_args, name="protected-args"),
     path("mixin/", views.MixinView.as_view(), name="mixin"),
     path("async-mixin/", views.AsyncMixinView.as_view(), name="async-mixin"),
+    path("async-whether/", views.async_whether_verified, name="async-whether"),
     path("open/", views.open_view, name="open"),
     path("exempt/", views.exempt_view, name="exempt"),
     path("open-user/", views.open_user_view, name="open-user"),

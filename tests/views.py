@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+import django_singleconnect
 from django_singleconnect.decorators import singleconnect_exempt, singleconnect_required
 from django_singleconnect.drf import IsSingleConnectVerified
 from django_singleconnect.mixins import SingleConnectRequiredMixin
@@ -42,6 +43,12 @@ class MixinView(SingleConnectRequiredMixin, View):
 class AsyncMixinView(SingleConnectRequiredMixin, View):
     async def get(self, request: HttpRequest) -> HttpResponse:
         return HttpResponse("async mixin page")
+
+
+async def async_whether_verified(request: HttpRequest) -> HttpResponse:
+    """Undecorated: says what ``ais_verified`` says, as an integrator's async view would."""
+    verified = await django_singleconnect.ais_verified(request)
+    return HttpResponse("verified" if verified else "not verified")
 
 
 def open_view(request: HttpRequest) -> HttpResponse:
