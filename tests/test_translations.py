@@ -8,9 +8,11 @@ from __future__ import annotations
 import ast
 import gettext
 import html
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +195,21 @@ def test_without_accept_language_the_pages_stay_english(signed_in, simulator):
     text = page(signed_in.get(VERIFY))
     assert 'lang="en"' in text
     assert "Enter your sign-in code" in text
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext's xgettext")
+def test_every_message_of_the_source_is_in_the_catalogue(tmp_path):
+    """A new string in the code or a template without its entry in the .po fails here."""
+    package = Path(django_singleconnect.__file__).parent
+    copy = tmp_path / "django_singleconnect"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", "tr", "--no-obsolete"],
+        cwd=copy,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        check=True,
+        capture_output=True,
+    )
+    extracted = {entry["msgid"] for entry in read_po(copy / "locale/tr/LC_MESSAGES/django.po")}
+    catalogued = {entry["msgid"] for entry in read_po(PO)}
+    assert extracted - catalogued == set()
