@@ -83,6 +83,9 @@ def reserve(username: str, limits: Limits) -> Reservation:
     has_room = Q(locked_until__isnull=True, failures__lt=limits.max_attempts)
     counters = AttemptCounter.objects.filter(username=username)
     for _ in range(2):
+        # MariaDB and MySQL assign SET columns left to right, each seeing the ones before:
+        # ``failures`` reads ``locked_until`` and ``last_attempt_at``, so it comes first.
+        # (The count is of matched rows there too: Django connects with FOUND_ROWS.)
         granted = counters.filter(stale | has_room).update(
             failures=Case(When(stale, then=Value(1)), default=F("failures") + 1),
             locked_until=None,
@@ -114,7 +117,8 @@ def record_wrong(reservation: Reservation, limits: Limits) -> WrongCode:
     counters = AttemptCounter.objects.filter(username=reservation.username)
     in_series = Q(last_lockout_at__gt=now - dt.timedelta(seconds=limits.series_seconds))
     # The lockout starts in this statement, at its shortest; a longer one of a series
-    # is set right after, so no code gets in between.
+    # is set right after, so no code gets in between. ``lockouts`` reads
+    # ``last_lockout_at`` before it is set (MariaDB and MySQL assign left to right).
     started = counters.filter(failures__gte=limits.max_attempts, locked_until__isnull=True).update(
         locked_until=now + limits.lockout,
         lockouts=Case(When(in_series, then=F("lockouts") + 1), default=Value(1)),

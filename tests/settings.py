@@ -1,5 +1,6 @@
 """Settings for the test suite. SQLite and local-memory cache unless the environment says
-otherwise: TEST_DATABASE_URL=postgres://... and TEST_CACHE_URL=redis://...."""
+otherwise: TEST_DATABASE_URL=postgres://... or mysql://... (MariaDB) and
+TEST_CACHE_URL=redis://...."""
 
 from __future__ import annotations
 
@@ -77,14 +78,25 @@ def _database() -> dict[str, object]:
             "TEST": {"NAME": os.path.join(BASE_DIR, "test-db.sqlite3")},
         }
     parts = urlsplit(url)
-    return {
-        "ENGINE": "django.db.backends.postgresql",
+    database: dict[str, object] = {
         "NAME": parts.path.lstrip("/"),
         "USER": parts.username or "",
         "PASSWORD": parts.password or "",
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
     }
+    if parts.scheme in ("mysql", "mariadb"):
+        # MariaDB (or MySQL) through mysqlclient. Django asks for READ COMMITTED by
+        # itself, and connects with CLIENT.FOUND_ROWS: an UPDATE counts the rows it
+        # matched, not only those it changed.
+        database["ENGINE"] = "django.db.backends.mysql"
+        database["OPTIONS"] = {"charset": "utf8mb4", "isolation_level": "read committed"}
+        database["TEST"] = {"CHARSET": "utf8mb4"}
+    elif parts.scheme in ("postgres", "postgresql"):
+        database["ENGINE"] = "django.db.backends.postgresql"
+    else:
+        raise ValueError(f"TEST_DATABASE_URL: unknown scheme {parts.scheme!r}")
+    return database
 
 
 DATABASES = {"default": _database()}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from django_singleconnect import lockout
+from django_singleconnect import budget, lockout
 from django_singleconnect.conf import get_config
 from django_singleconnect.identity import counter_key, map_username
 from django_singleconnect.models import AttemptCounter, CodeBudget, VerificationEvent
@@ -93,12 +93,15 @@ def test_case_variants_share_one_lockout_and_one_budget(
     client: Client, django_user_model: Any, login: Any, simulator: Any, settings: Any
 ) -> None:
     settings.SINGLECONNECT_MAX_ATTEMPTS = 2
-    for name in ("Vic", "vic"):
-        django_user_model.objects.create_user(name, password="pw")
-    login(client, "Vic", "pw")
+    # The Single Connect names come from the mapping: Django's own usernames "Vic" and
+    # "vic" cannot both exist on MariaDB, whose default collation ignores case.
+    settings.SINGLECONNECT_USERNAME = "tests.test_identity.nickname_username"
+    for name, nickname in (("vic1", "Vic"), ("vic2", "vic")):
+        django_user_model.objects.create_user(name, password="pw", first_name=nickname)
+    login(client, "vic1", "pw")
     client.get(VERIFY)
     client.post(VERIFY, {"token": wrong_code(simulator, "Vic")})
-    login(client, "vic", "pw")
+    login(client, "vic2", "pw")
     client.get(VERIFY)
     response = client.post(VERIFY, {"token": wrong_code(simulator, "vic")})
     assert response.status_code == 429
@@ -125,3 +128,31 @@ def test_another_users_lockout_is_left_alone(
     assert response.status_code == 302
     assert lockout.locked_until("alice") is not None
     assert lockout.locked_until("bob") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "other"),
+    [("gökhan", "gokhan"), ("\u0131\u015f\u0131k", "isik"), ("vic", "vic ")],
+)
+def test_names_with_other_keys_never_share_a_counter(name: str, other: str) -> None:
+    # Distinct keys are distinct rows on every database: MariaDB's default collations would
+    # match "gökhan" to "gokhan" (accents, dotless i) and "vic " to "vic" (trailing spaces),
+    # and a right code for one name would then clear the other's lockout.
+    key, other_key = counter_key(name), counter_key(other)
+    assert key != other_key
+    limits = lockout.Limits(max_attempts=1, lockout_seconds=900)
+    lockout.record_wrong(lockout.reserve(key, limits), limits)
+    assert lockout.locked_until(key) is not None
+    assert lockout.locked_until(other_key) is None
+    assert lockout.reserve(other_key, limits).granted
+    lockout.reset(other_key)  # a right code for the other name
+    assert lockout.locked_until(key) is not None
+    assert not lockout.reserve(key, limits).granted
+    assert sorted(AttemptCounter.objects.values_list("username", flat=True)) == sorted(
+        [key, other_key]
+    )
+    codes = budget.Limits(per_hour=1, cooldown=0, per_login_hour=1)
+    assert budget.take(key, "one", codes, first=True).granted
+    assert budget.take(other_key, "two", codes, first=True).granted
+    assert not budget.take(key, "three", codes, first=True).granted
+    assert CodeBudget.objects.count() == 2
