@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import types
 from collections.abc import Callable, Iterator
@@ -136,3 +137,16 @@ def hidden_next() -> Callable[[Any], list[str]]:
         ]
 
     return hidden_next
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """Under mutmut, whose workers run side by side, a test database for each process."""
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        test = database.setdefault("TEST", {})
+        if database["ENGINE"].endswith("sqlite3") and test.get("NAME"):
+            test["NAME"] = f"{test['NAME']}.{os.getpid()}"

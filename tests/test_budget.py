@@ -69,7 +69,10 @@ def test_codes_older_than_an_hour_are_dropped_when_a_code_is_taken(clock: Clock)
 
 def test_a_new_code_waits_for_the_cooldown_then_stops_at_the_login_cap(clock: Clock) -> None:
     budget.take("bob", "login-1", LIMITS, first=True)
-    clock.advance(59)
+    clock.advance(20)
+    cooldown = budget.take("bob", "login-1", LIMITS, first=False)
+    assert (cooldown.refused, cooldown.retry_after) == ("cooldown", 40)
+    clock.advance(39)
     cooldown = budget.take("bob", "login-1", LIMITS, first=False)
     assert (cooldown.refused, cooldown.retry_after) == ("cooldown", 1)
     clock.advance(1)
@@ -143,6 +146,65 @@ def test_a_lost_race_reads_again(monkeypatch: pytest.MonkeyPatch, clock: Clock) 
     monkeypatch.setattr(QuerySet, "update", update)
     assert budget.take("bob", "login-3", LIMITS, first=True).granted
     assert [login for _, login in stored()] == ["login-1", "login-2", "login-3"]
+
+
+def test_a_take_that_read_before_a_failed_call_was_filed_reads_again(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    earlier = budget.take("bob", "login-1", LIMITS, first=True)
+    real_refusal = budget._refusal
+    raced: list[bool] = []
+
+    def refusal(*args: Any, **kwargs: Any) -> Any:
+        if not raced:  # the call of login-1 fails between this take's read and its write
+            raced.append(True)
+            budget.failed(earlier)
+        return real_refusal(*args, **kwargs)
+
+    monkeypatch.setattr(budget, "_refusal", refusal)
+    assert budget.take("bob", "login-2", LIMITS, first=True).granted
+    assert stored() == [[clock.now, "login-1" + budget.FAILED], [clock.now, "login-2"]]
+
+
+def test_a_take_alongside_a_give_back_is_never_lost(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    earlier = budget.take("bob", "login-1", LIMITS, first=True)
+    real_refusal = budget._refusal
+    raced: list[bool] = []
+
+    def refusal(*args: Any, **kwargs: Any) -> Any:
+        if not raced:  # between this take's read and its write: a give-back, then a take
+            raced.append(True)
+            budget.failed(earlier)
+            assert budget.take("bob", "login-3", LIMITS, first=True).granted
+        return real_refusal(*args, **kwargs)
+
+    monkeypatch.setattr(budget, "_refusal", refusal)
+    assert budget.take("bob", "login-2", LIMITS, first=True).granted
+    # Every code counts: the version only ever grows, so no write lands on a stale read.
+    assert [login for _, login in stored()] == ["login-1" + budget.FAILED, "login-3", "login-2"]
+
+
+def test_the_first_code_asked_twice_side_by_side_is_taken_once(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    budget.take("bob", "login-0", LIMITS, first=True)  # the row exists, at some version
+    real_refusal = budget._refusal
+    inner: list[budget.Taken] = []
+    raced: list[bool] = []
+
+    def refusal(*args: Any, **kwargs: Any) -> Any:
+        if not raced:  # the same request again, start to end, between our read and our write
+            raced.append(True)
+            inner.append(budget.take("bob", "login-1", LIMITS, first=True))
+        return real_refusal(*args, **kwargs)
+
+    monkeypatch.setattr(budget, "_refusal", refusal)
+    outer = budget.take("bob", "login-1", LIMITS, first=True)
+    assert inner[0].granted
+    assert outer.refused == "issued"
+    assert [login for _, login in stored()] == ["login-0", "login-1"]
 
 
 def test_a_race_lost_every_round_refuses(monkeypatch: pytest.MonkeyPatch) -> None:

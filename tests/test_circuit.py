@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.test import Client
 
 from django_singleconnect import circuit, signals
@@ -511,6 +512,55 @@ def test_old_failures_are_forgotten(
     assert counted() == 0
     fail(2, simulator)
     assert status() is True  # two failures, not four: still closed
+
+
+class TimedCache:
+    """The shared cache, noting for how long each key is kept; ``forgetful``: it loses the
+    count between ``add`` and ``incr`` once, as an eviction would."""
+
+    def __init__(self, forgetful: bool = False) -> None:
+        self.forgetful = forgetful
+        self.timeouts: dict[str, list[Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(cache, name)
+
+    def add(self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT) -> bool:
+        self.timeouts.setdefault(key, []).append(timeout)
+        return bool(cache.add(key, value, timeout=timeout))
+
+    def set(self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT) -> None:
+        self.timeouts.setdefault(key, []).append(timeout)
+        cache.set(key, value, timeout=timeout)
+
+    def incr(self, key: str, delta: int = 1) -> int:
+        if self.forgetful:
+            self.forgetful = False
+            cache.delete(key)
+        return int(cache.incr(key, delta))
+
+
+@pytest.mark.parametrize("forgetful", [False, True])
+@pytest.mark.parametrize("reset", [10, 30, 120, 600])
+def test_a_failure_is_kept_for_its_window_and_the_next(reset: int, forgetful: bool) -> None:
+    timed = TimedCache(forgetful)
+    breaker = Breaker(
+        cache=timed,  # type: ignore[arg-type]
+        failures=1,
+        reset_seconds=reset,
+        trial_seconds=3,
+    )
+    breaker.failed()
+    counts = [key for key in timed.timeouts if key.startswith(circuit.FAILURES_KEY)]
+    assert len(counts) == 1
+    # Read as this window's count, then as the last one's: the cache must not drop it sooner.
+    assert len(timed.timeouts[counts[0]]) == (2 if forgetful else 1)
+    for timeout in timed.timeouts[counts[0]]:
+        assert timeout is not None
+        assert timeout > 2 * window_seconds(reset)
+    # Open until a trial call decides, however long the reset: never dropped by the cache.
+    assert timed.timeouts[OPEN_UNTIL_KEY] == [None]
+    assert breaker.allow() is False
 
 
 def test_failures_close_together_count_across_a_window_edge(

@@ -360,6 +360,26 @@ def test_next_may_not_leave_the_site(signed_in, simulator, attack):
     assert response["Location"] == "/"
 
 
+def test_an_https_page_refuses_an_http_next(signed_in, simulator):
+    # The same host, but sent back over plain HTTP: the browser would leave TLS.
+    signed_in.get(VERIFY, secure=True)
+    code = simulator.current_code("alice")
+    response = signed_in.post(
+        VERIFY, {"token": code, "next": "http://testserver/mixin/"}, secure=True
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    # The same page over TLS goes on to the same host over TLS.
+    response = signed_in.get(VERIFY, {"next": "https://testserver/mixin/"}, secure=True)
+    assert response["Location"] == "https://testserver/mixin/"
+
+
+def test_an_http_page_accepts_its_own_absolute_next(verified):
+    assert verified.get(VERIFY, {"next": "http://testserver/mixin/"})["Location"] == (
+        "http://testserver/mixin/"
+    )
+
+
 def test_next_from_the_query_string_is_used_when_the_form_has_none(signed_in, simulator):
     signed_in.get(VERIFY)
     response = signed_in.post(f"{VERIFY}?next=/mixin/", {"token": simulator.current_code("alice")})

@@ -56,6 +56,27 @@ def test_a_mapping_that_raises_gives_none(settings: Any, caplog: pytest.LogCaptu
     assert "SINGLECONNECT_USERNAME" in caplog.text
 
 
+def test_the_log_names_the_setting_its_value_and_the_user(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = type("User", (), {"first_name": "", "pk": 7, "get_username": lambda self: " "})()
+    with caplog.at_level(logging.ERROR, "django_singleconnect"):
+        map_username(user, get_config())  # the default mapping, get_username()
+        settings.SINGLECONNECT_USERNAME = "tests.test_identity.nickname_username"
+        map_username(user, get_config())
+        settings.SINGLECONNECT_USERNAME = "tests.test_identity.failing_username"
+        map_username(user, get_config())
+        map_username(object(), get_config())  # no pk at all
+    no_name = "gave no name for user pk=7: no Single Connect username"
+    raised = "raised for user pk={}: no Single Connect username"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"SINGLECONNECT_USERNAME (get_username()) {no_name}",
+        f"SINGLECONNECT_USERNAME (tests.test_identity.nickname_username) {no_name}",
+        f"SINGLECONNECT_USERNAME (tests.test_identity.failing_username) {raised.format(7)}",
+        f"SINGLECONNECT_USERNAME (tests.test_identity.failing_username) {raised.format(None)}",
+    ]
+
+
 def test_no_name_means_a_403_and_no_call(
     client: Client, user: Any, login: Any, simulator: Any, settings: Any
 ) -> None:

@@ -354,10 +354,11 @@ def test_record_wrong_under_the_limit_does_not_lock():
 
 
 @pytest.mark.django_db
-def test_record_wrong_ignores_a_lockout_that_ended_meanwhile(frozen):
+@pytest.mark.parametrize("ago", [1, 0])
+def test_record_wrong_ignores_a_lockout_that_ended_meanwhile(frozen, ago):
     reservation = lockout.reserve("bob", LIMITS)
     # A lockout shorter than this code's check began and ended while it was checked.
-    AttemptCounter.objects.update(locked_until=frozen.now - dt.timedelta(seconds=1))
+    AttemptCounter.objects.update(locked_until=frozen.now - dt.timedelta(seconds=ago))
     assert lockout.record_wrong(reservation, LIMITS) == lockout.WrongCode(attempts_left=2)
 
 
@@ -392,6 +393,37 @@ def test_an_undone_lockout_does_not_lengthen_the_next_one(frozen):
     assert wrong.started_lockout
     assert wrong.series == 1  # the first real lockout: 15 minutes, not 30
     assert counter("bob").locked_until == frozen.now + dt.timedelta(seconds=900)
+
+
+@pytest.mark.django_db
+def test_give_back_touches_only_that_username():
+    for _ in range(2):
+        lockout.reserve("carol", LIMITS)
+    lockout.give_back(lockout.reserve("bob", LIMITS), LIMITS)
+    assert counter("bob").failures == 0
+    assert counter("carol").failures == 2
+
+
+@pytest.mark.django_db
+def test_give_back_lifts_no_other_users_lockout_when_the_limit_was_raised(frozen):
+    for _ in range(3):
+        lockout.record_wrong(lockout.reserve("carol", LIMITS), LIMITS)
+    # The limit goes up during carol's lockout: her count is under it now, her lockout stands.
+    raised = lockout.Limits(max_attempts=5, lockout_seconds=900)
+    lockout.give_back(lockout.reserve("bob", raised), raised)
+    assert lockout.locked_until("carol") == frozen.now + dt.timedelta(seconds=900)
+    assert not lockout.reserve("carol", raised).granted
+
+
+@pytest.mark.django_db
+def test_give_back_keeps_a_lockout_the_other_codes_still_earn(frozen):
+    reservations = [lockout.reserve("bob", LIMITS) for _ in range(3)]
+    # The limit goes down while the three codes are checked: two wrong ones are enough.
+    lowered = lockout.Limits(max_attempts=2, lockout_seconds=900)
+    assert lockout.record_wrong(reservations[0], lowered).started_lockout
+    lockout.give_back(reservations[1], lowered)
+    assert counter("bob").failures == 2
+    assert lockout.locked_until("bob") == frozen.now + dt.timedelta(seconds=900)
 
 
 @pytest.mark.django_db
@@ -544,6 +576,33 @@ def test_lockouts_in_a_row_grow(frozen):
     # Another user's series is their own.
     other = lock_out("carol")
     assert (other.series, other.locked_until) == (1, frozen.now + dt.timedelta(seconds=900))
+
+
+@pytest.mark.django_db
+def test_a_grown_lockout_outlasts_the_first_ones_length(frozen):
+    lock_out()
+    frozen.advance(900)
+    second = lock_out()
+    # Past the 900 s of a first lockout, and past 900 s since the last attempt: still locked.
+    frozen.advance(901)
+    refused = lockout.reserve("bob", SERIES)
+    assert not refused.granted
+    assert refused.locked_until == second.locked_until == lockout.locked_until("bob")
+    frozen.advance(899)
+    assert lockout.reserve("bob", SERIES).granted
+
+
+@pytest.mark.django_db
+def test_a_limit_raised_during_a_lockout_does_not_end_it(frozen):
+    for _ in range(3):
+        lockout.record_wrong(lockout.reserve("bob", LIMITS), LIMITS)
+    raised = lockout.Limits(max_attempts=5, lockout_seconds=900)
+    refused = lockout.reserve("bob", raised)
+    assert refused == lockout.Reservation("bob", False, frozen.now + dt.timedelta(seconds=900))
+    assert counter("bob").failures == 3
+    frozen.advance(900)
+    assert lockout.reserve("bob", raised).granted
+    assert counter("bob").failures == 1
 
 
 @pytest.mark.django_db

@@ -238,3 +238,16 @@ def test_a_code_used_before_the_window_is_taken_over_once(
     assert replay.remember("alice", "123456", 600) is False
     assert replay.was_used("alice", "123456", 600)
     assert UsedCode.objects.count() == 1
+
+
+def test_a_stale_row_of_another_code_is_not_taken_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replay, "_next_purge", float("inf"))  # no purge: the rows stay
+    assert replay.remember("bob", "654321", 600) is True
+    stale = timezone.now() - dt.timedelta(seconds=601)
+    UsedCode.objects.update(created_at=stale)
+    assert replay.remember("alice", "123456", 600) is True
+    # alice's code again, alongside: it is in use, whatever old row of another code is there.
+    assert replay.remember("alice", "123456", 600) is False
+    assert UsedCode.objects.get(digest=replay._digest("bob", "654321")).created_at == stale
