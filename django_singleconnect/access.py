@@ -9,6 +9,7 @@ the URL to send the user to.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -27,8 +28,12 @@ HEADER_CREDENTIALS = "singleconnect_header_credentials"
 TOKEN_REFUSED = "singleconnect_token_refused"  # noqa: S105 (a code, no secret)
 
 
-def verify_url(next_url: str) -> str:
-    return f"{reverse('singleconnect:verify')}?{urlencode({'next': next_url})}"
+def verify_url(next_url: str, max_age: float | None = None) -> str:
+    """The code page, then ``next_url``; with ``max_age``, for a code typed that recently."""
+    query: dict[str, Any] = {"next": next_url}
+    if max_age is not None:
+        query["max_age"] = int(max_age)
+    return f"{reverse('singleconnect:verify')}?{urlencode(query)}"
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -40,9 +45,9 @@ def json_refusal(code: str, detail: str, **urls: str) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code, **urls}, status=403)
 
 
-def redirect_to_verify(request: HttpRequest) -> HttpResponse:
+def redirect_to_verify(request: HttpRequest, max_age: float | None = None) -> HttpResponse:
     """To the code page, and back here after it: a redirect, or a 403 JSON for an API."""
-    url = verify_url(request.get_full_path())
+    url = verify_url(request.get_full_path(), max_age)
     if wants_json(request):
         return json_refusal(
             SINGLECONNECT_REQUIRED,
@@ -62,19 +67,28 @@ def _to_login(request: HttpRequest, login_url: str | None) -> HttpResponse:
     return redirect_to_login(request.get_full_path(), login_url)
 
 
-def denial(request: HttpRequest, login_url: str | None = None) -> HttpResponse | None:
-    """The answer that keeps this request out, or None when it may go on."""
+def denial(
+    request: HttpRequest, login_url: str | None = None, max_age: float | None = None
+) -> HttpResponse | None:
+    """
+    The answer that keeps this request out, or None when it may go on. With ``max_age``,
+    a verification older than that (or a remembered browser) goes through the code page
+    again, without signing out.
+    """
     if not request.user.is_authenticated:
         return _to_login(request, login_url)
-    if not is_verified(request):
-        return redirect_to_verify(request)
+    if not is_verified(request, max_age):
+        return redirect_to_verify(request, max_age if is_verified(request) else None)
     return None
 
 
-async def adenial(request: HttpRequest, login_url: str | None = None) -> HttpResponse | None:
+async def adenial(
+    request: HttpRequest, login_url: str | None = None, max_age: float | None = None
+) -> HttpResponse | None:
     user = await request.auser()
     if not user.is_authenticated:
         return _to_login(request, login_url)
-    if not await ais_verified(request):
-        return redirect_to_verify(request)
+    if not await ais_verified(request, max_age):
+        stale = max_age is not None and await ais_verified(request)
+        return redirect_to_verify(request, max_age if stale else None)
     return None

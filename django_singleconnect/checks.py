@@ -66,9 +66,9 @@ def _is_network(value: str) -> bool:
     return True
 
 
-def _is_callable_path(value: Any) -> bool:
+def _is_callable_path(value: Any, *, optional: bool = True) -> bool:
     if value is None:
-        return True
+        return optional
     if not isinstance(value, str):
         return False
     try:
@@ -124,7 +124,12 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ("COOKIES", _is_str_dict, "E013", "a dict of str to str"),
     ("ENFORCE", lambda v: v in ("decorated", "all"), "E014", '"decorated" or "all"'),
     ("EXEMPT_URLS", _is_str_sequence, "E015", "a list of URL names or paths"),
-    ("OTP_INACTIVE_POLICY", lambda v: v in ("allow", "deny"), "E016", '"allow" or "deny"'),
+    (
+        "OTP_INACTIVE_POLICY",
+        lambda v: v in ("allow", "deny", "deny_staff") or _is_callable_path(v, optional=False),
+        "E016",
+        '"allow", "deny", "deny_staff" or the dotted path of a callable taking a user',
+    ),
     ("TOKEN_DIGITS", lambda v: _is_int(v, 4) and v <= 12, "E017", "an int from 4 to 12"),
     ("MAX_ATTEMPTS", lambda v: _is_int(v, 1), "E018", "an int of 1 or more"),
     ("LOCKOUT_SECONDS", lambda v: _is_int(v, 1), "E019", "an int of 1 or more"),
@@ -134,6 +139,15 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ("MAX_CODES_PER_HOUR", lambda v: _is_int(v, 1), "E040", "an int of 1 or more"),
     ("LOCKOUT_SERIES_SECONDS", lambda v: _is_int(v, 0), "E041", "an int of 0 or more"),
     ("MAX_LOCKOUT_SECONDS", lambda v: _is_int(v, 1), "E042", "an int of 1 or more"),
+    (
+        "VERIFIED_MAX_AGE",
+        lambda v: v is None or _is_int(v, 1),
+        "E070",
+        "None (no limit) or an int of 1 or more seconds",
+    ),
+    ("SEND_LOGIN_FAILED", lambda v: isinstance(v, bool), "E071", "True or False"),
+    ("REMEMBER_DAYS", lambda v: _is_int(v, 0), "E072", "an int of 0 (off) or more days"),
+    ("REMEMBER_STAFF", lambda v: isinstance(v, bool), "E073", "True or False"),
     (
         "ALLOWED_HOSTNAMES",
         _is_hostname_list,

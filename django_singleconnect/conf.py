@@ -71,6 +71,10 @@ OPTIONS: dict[str, Option] = {
         Option("LOCKOUT_SERIES_SECONDS", 86400),
         Option("MAX_LOCKOUT_SECONDS", 86400),
         Option("PENDING_TIMEOUT", 600),
+        Option("VERIFIED_MAX_AGE", None),
+        Option("REMEMBER_DAYS", 0),
+        Option("REMEMBER_STAFF", False),
+        Option("SEND_LOGIN_FAILED", False),
         Option("REPLAY_SECONDS", 600),
         Option("CIRCUIT_FAILURES", 5),
         Option("CIRCUIT_RESET_SECONDS", 30),
@@ -237,6 +241,23 @@ class Settings:
     @property
     def MAX_LOCKOUT_SECONDS(self) -> int:
         return int(self._get("MAX_LOCKOUT_SECONDS"))
+
+    @property
+    def VERIFIED_MAX_AGE(self) -> int | None:
+        value = self._get("VERIFIED_MAX_AGE")
+        return None if value is None else int(value)
+
+    @property
+    def REMEMBER_DAYS(self) -> int:
+        return int(self._get("REMEMBER_DAYS"))
+
+    @property
+    def REMEMBER_STAFF(self) -> bool:
+        return bool(self._get("REMEMBER_STAFF"))
+
+    @property
+    def SEND_LOGIN_FAILED(self) -> bool:
+        return bool(self._get("SEND_LOGIN_FAILED"))
 
     @property
     def PENDING_TIMEOUT(self) -> int:

@@ -13,17 +13,22 @@ ViewFunc = TypeVar("ViewFunc", bound=Callable[..., Any])
 
 
 @overload
-def singleconnect_required(view_func: ViewFunc, *, login_url: str | None = None) -> ViewFunc: ...
+def singleconnect_required(
+    view_func: ViewFunc, *, login_url: str | None = None, max_age: int | None = None
+) -> ViewFunc: ...
 
 
 @overload
 def singleconnect_required(
-    view_func: None = None, *, login_url: str | None = None
+    view_func: None = None, *, login_url: str | None = None, max_age: int | None = None
 ) -> Callable[[ViewFunc], ViewFunc]: ...
 
 
 def singleconnect_required(
-    view_func: Callable[..., Any] | None = None, *, login_url: str | None = None
+    view_func: Callable[..., Any] | None = None,
+    *,
+    login_url: str | None = None,
+    max_age: int | None = None,
 ) -> Any:
     """
     Let a view through only for a signed-in user who passed the Single Connect step in this
@@ -35,6 +40,10 @@ def singleconnect_required(
 
         @singleconnect_required(login_url="/sso/")
         async def report(request): ...
+
+    ``max_age``: the view needs a code typed no more than that many seconds ago (a step-up
+    before a sensitive view); an older verification, or a remembered browser, goes through
+    the code page again, without signing out, and comes back here.
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,7 +52,7 @@ def singleconnect_required(
             async def async_wrapper(
                 request: HttpRequest, *args: Any, **kwargs: Any
             ) -> HttpResponse:
-                refusal = await adenial(request, login_url)
+                refusal = await adenial(request, login_url, max_age)
                 if refusal is not None:
                     return refusal
                 return await view(request, *args, **kwargs)  # type: ignore[no-any-return]
@@ -52,7 +61,7 @@ def singleconnect_required(
         else:
 
             def sync_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-                refusal = denial(request, login_url)
+                refusal = denial(request, login_url, max_age)
                 if refusal is not None:
                     return refusal
                 return view(request, *args, **kwargs)  # type: ignore[no-any-return]

@@ -19,6 +19,8 @@ class TokenForm(forms.Form):
 
     token = forms.CharField(label=_("Code"), strip=True, widget=TokenInput)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+    #: Offered only when SINGLECONNECT_REMEMBER_DAYS is on (the page decides).
+    remember = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, digits: int = 6, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

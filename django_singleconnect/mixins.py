@@ -16,6 +16,8 @@ class SingleConnectRequiredMixin:
     """
 
     login_url: str | None = None
+    #: Seconds: the view needs a code typed no more than that long ago (a step-up).
+    singleconnect_max_age: int | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -31,7 +33,7 @@ class SingleConnectRequiredMixin:
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if getattr(self, "view_is_async", False):
             return self._async_dispatch(request, *args, **kwargs)
-        refusal = denial(request, self.login_url)
+        refusal = denial(request, self.login_url, self.singleconnect_max_age)
         if refusal is not None:
             return refusal
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
@@ -39,7 +41,7 @@ class SingleConnectRequiredMixin:
     async def _async_dispatch(
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
-        refusal = await adenial(request, self.login_url)
+        refusal = await adenial(request, self.login_url, self.singleconnect_max_age)
         if refusal is not None:
             return refusal
         return await super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]

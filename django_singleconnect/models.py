@@ -6,9 +6,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
-from . import history
+from . import history, signals
 from .validators import is_allowed_hostname, validate_hostname
 
 
@@ -20,6 +22,7 @@ class EnforceMode(models.TextChoices):
 class InactivePolicy(models.TextChoices):
     ALLOW = "allow", _("Allow: users without OTP pass the step")
     DENY = "deny", _("Deny: users without OTP cannot sign in")
+    DENY_STAFF = "deny_staff", _("Deny staff and superusers, allow the others")
 
 
 class SingleConnectConfiguration(models.Model):
@@ -186,6 +189,9 @@ class VerificationEvent(models.Model):
         NOT_SET_UP = "not_set_up", _("No Single Connect username")
         LOCKOUT_CLEARED = "lockout_cleared", _("Lockout cleared")
         SETTINGS_CHANGED = "settings_changed", _("Settings changed")
+        STEP_UP = "step_up", _("Fresh code asked")
+        REMEMBERED = "remembered", _("Remembered browser")
+        BROWSER_FORGOTTEN = "browser_forgotten", _("Browser forgotten")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -245,3 +251,43 @@ class CodeBudget(models.Model):
 
     def __str__(self) -> str:
         return self.username
+
+
+class RememberedBrowser(models.Model):
+    """
+    A browser whose logins skip the code (``SINGLECONNECT_REMEMBER_DAYS``); see
+    ``remember.py``. Forgetting it deletes the row, which ends its cookie.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    username = models.CharField(_("Single Connect username"), max_length=255, db_index=True)
+    #: SHA-256 of the cookie's secret: the row alone lets nobody in.
+    secret_digest = models.CharField(max_length=64)
+    #: SHA-256 of the user's password hash when it was remembered: a new password ends it.
+    password_digest = models.CharField(max_length=64)
+    label = models.CharField(_("browser"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("remembered"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    class Meta:
+        verbose_name = _("remembered browser")
+        verbose_name_plural = _("remembered browsers")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+@receiver(post_save, sender=VerificationEvent, dispatch_uid="django_singleconnect.audit_event")
+def _announce_event(
+    sender: type, instance: VerificationEvent, created: bool, **kwargs: Any
+) -> None:
+    """Every row of the audit log, whatever wrote it, is also the signal ``audit_event``."""
+    if created:
+        signals.audit_event.send(sender=VerificationEvent, event=instance)

@@ -13,6 +13,15 @@ Signals of the second-factor step. Every one is sent with ``request``, ``user`` 
   may be guessing slowly with the user's password: a good moment to warn the user.
 - ``service_unavailable``: Single Connect gave no clear answer; ``error`` is the
   :class:`~django_singleconnect.exceptions.SingleConnectError`.
+- ``verification_denied``: OTP is not active for the user and the policy denied the step.
+- ``step_expired``: the step took longer than ``SINGLECONNECT_PENDING_TIMEOUT``; the user
+  was signed out.
+- ``step_up_started``: a verified session was asked for a fresh code by a view's
+  ``max_age``; ``max_age`` in seconds.
+
+``verification_succeeded`` also reports a remembered browser, with ``method`` set to
+``"remembered"``. And every row written to the audit log, whatever wrote it, is sent as
+``audit_event`` with ``event``, the :class:`~django_singleconnect.models.VerificationEvent`.
 
 One concerns the settings, and is sent with ``user`` (who changed them, or None outside
 a request) and ``changes``, ``{field: (old, new)}`` with secrets masked:
@@ -37,5 +46,10 @@ service_unavailable = Signal()
 codes_spent = Signal()
 repeated_lockout = Signal()
 settings_changed = Signal()
+verification_denied = Signal()
+step_expired = Signal()
+step_up_started = Signal()
+browser_remembered = Signal()
+audit_event = Signal()
 circuit_opened = Signal()
 circuit_closed = Signal()

@@ -17,7 +17,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
-from .conf import get_config
+from .conf import Settings, get_config
 from .identity import map_username
 
 VERIFIED_KEY = "_singleconnect_verified"
@@ -27,8 +27,11 @@ PENDING_KEY = "_singleconnect_pending"
 class Mark(TypedDict):
     user: str
     auth: str
+    #: When the session was marked, whatever marked it (SINGLECONNECT_VERIFIED_MAX_AGE).
     at: float
     method: str
+    #: When a code was last typed in this login: None when a remembered browser marked it.
+    code_at: float | None
 
 
 class Pending(TypedDict):
@@ -55,18 +58,39 @@ def _holds(value: Any, user: Any, session_hash: Any) -> bool:
     return value.get("user") == user_pk and constant_time_compare(str(value.get("auth", "")), auth)
 
 
-def is_verified(request: HttpRequest) -> bool:
-    """Whether this request's user passed the second-factor step in this login."""
+def fresh_enough(mark: Any, max_age: float | None = None) -> bool:
+    """
+    Whether a verified mark is young enough: marked within ``SINGLECONNECT_VERIFIED_MAX_AGE``
+    (settings.py only, so no cache is read), and, for ``max_age``, a code typed within it.
+    """
+    now = time.time()
+    limit = Settings().VERIFIED_MAX_AGE
+    if limit is not None and now - float(mark.get("at", 0)) > limit:
+        return False
+    if max_age is None:
+        return True
+    code_at = mark.get("code_at")
+    if code_at is None and "code_at" not in mark and mark.get("method") == "otp":
+        code_at = mark.get("at")  # a mark of an earlier release
+    return code_at is not None and now - float(code_at) <= max_age
+
+
+def is_verified(request: HttpRequest, max_age: float | None = None) -> bool:
+    """
+    Whether this request's user passed the second-factor step in this login; with
+    ``max_age``, by typing a code no more than that many seconds ago.
+    """
     session = getattr(request, "session", None)
     if session is None:
         return False
     mark = session.get(VERIFIED_KEY)
     if mark is None:
         return False
-    return _holds(mark, getattr(request, "user", None), session.get(HASH_SESSION_KEY))
+    user = getattr(request, "user", None)
+    return _holds(mark, user, session.get(HASH_SESSION_KEY)) and fresh_enough(mark, max_age)
 
 
-async def ais_verified(request: HttpRequest) -> bool:
+async def ais_verified(request: HttpRequest, max_age: float | None = None) -> bool:
     """``is_verified`` for async code, where the session and user must be loaded with await."""
     session = getattr(request, "session", None)
     if session is None:
@@ -75,15 +99,18 @@ async def ais_verified(request: HttpRequest) -> bool:
     if mark is None:
         return False
     user = await request.auser()
-    return _holds(mark, user, await session.aget(HASH_SESSION_KEY))
+    holds = _holds(mark, user, await session.aget(HASH_SESSION_KEY))
+    return holds and fresh_enough(mark, max_age)
 
 
-def start_pending(session: SessionBase, user: Any) -> Pending:
+def start_pending(session: SessionBase, user: Any, *, step_up: bool = False) -> Pending:
     """
     A new login: drop any earlier mark, start the step's clock and fix whom Single Connect
-    is asked about for the rest of this login.
+    is asked about for the rest of this login. A step-up (a fresh code for a view that
+    needs one) keeps the mark: the user stays verified for the other views meanwhile.
     """
-    session.pop(VERIFIED_KEY, None)
+    if not step_up:
+        session.pop(VERIFIED_KEY, None)
     user_pk, auth = _binding(user, session.get(HASH_SESSION_KEY))
     pending: Pending = {
         "user": user_pk,
@@ -98,17 +125,18 @@ def start_pending(session: SessionBase, user: Any) -> Pending:
     return pending
 
 
-def get_pending(request: HttpRequest) -> Pending:
+def get_pending(request: HttpRequest, *, step_up: bool = False) -> Pending:
     """
     The step under way for this login. A session that reached here without a login the
-    app saw (installed mid-session, or the password changed since), starts one now.
+    app saw (installed mid-session, or the password changed since), starts one now; so
+    does a verified session asked for a fresh code (``step_up``).
     """
     session = request.session
     pending = session.get(PENDING_KEY)
     holds = _holds(pending, request.user, session.get(HASH_SESSION_KEY))
     # A step begun by an earlier release has no login name nor fixed username: begin anew.
     if not holds or "login" not in cast(Pending, pending):
-        return start_pending(session, request.user)
+        return start_pending(session, request.user, step_up=step_up)
     return cast(Pending, pending)
 
 
@@ -117,11 +145,22 @@ def save_pending(request: HttpRequest, pending: Pending) -> None:
 
 
 def mark_verified(request: HttpRequest, method: str) -> None:
-    """Mark the session verified, under a new session key."""
+    """
+    Mark the session verified, under a new session key. ``method``: ``"otp"`` (a code was
+    typed), ``"otp_inactive"`` (the policy let a user without OTP pass) or ``"remembered"``
+    (a remembered browser: verified, but no code typed, so no step-up is satisfied).
+    """
     session = request.session
     session.cycle_key()
     user_pk, auth = _binding(request.user, session.get(HASH_SESSION_KEY))
-    mark: Mark = {"user": user_pk, "auth": auth, "at": time.time(), "method": method}
+    now = time.time()
+    mark: Mark = {
+        "user": user_pk,
+        "auth": auth,
+        "at": now,
+        "method": method,
+        "code_at": None if method == "remembered" else now,
+    }
     session[VERIFIED_KEY] = mark
     session.pop(PENDING_KEY, None)
 

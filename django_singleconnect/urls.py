@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import browsers, views
 
 app_name = "singleconnect"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("resend/", views.resend, name="resend"),
     path("logout/", views.logout, name="logout"),
+    path("browsers/", browsers.browsers, name="browsers"),
 ]

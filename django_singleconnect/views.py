@@ -15,7 +15,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.signals import user_login_failed
 from django.db import router, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render, resolve_url
@@ -28,7 +30,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import budget, lockout, replay, signals
+from . import budget, lockout, policy, remember, replay, signals
 from .access import verify_url
 from .client import SingleConnectClient
 from .conf import Settings, get_config
@@ -38,7 +40,14 @@ from .identity import counter_key
 from .models import VerificationEvent
 from .network import client_ip
 from .secrecy import hidden_on_debug_pages
-from .state import Pending, get_pending, is_verified, mark_verified, save_pending
+from .state import (
+    Pending,
+    get_pending,
+    is_verified,
+    mark_verified,
+    save_pending,
+    start_pending,
+)
 
 Event = VerificationEvent.Kind
 
@@ -53,6 +62,12 @@ def safe_next_url(request: HttpRequest) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
+def requested_max_age(request: HttpRequest) -> int | None:
+    """The ``max_age`` a view asked for (a step-up), from the form or the query string."""
+    raw = request.POST.get("max_age") or request.GET.get("max_age") or ""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+
+
 @dataclass
 class Step:
     """One request's view of the login's second-factor step."""
@@ -61,6 +76,17 @@ class Step:
     config: Settings
     pending: Pending
     next_url: str
+    #: A verified session asked for a fresh code (a view's ``max_age``), or None.
+    max_age: int | None = None
+
+    @property
+    def step_up(self) -> bool:
+        return self.max_age is not None
+
+    @property
+    def verify_url(self) -> str:
+        """This page again, for the same ``next`` and ``max_age``."""
+        return verify_url(self.next_url, self.max_age)
 
     @property
     def username(self) -> str:
@@ -119,7 +145,12 @@ class Step:
         )
 
     def render(self, template: str, status: int = 200, **context: Any) -> HttpResponse:
-        context.update(next_url=self.next_url, username=self.username)
+        context.update(
+            next_url=self.next_url,
+            username=self.username,
+            max_age=self.max_age,
+            step_up=self.step_up,
+        )
         return render(self.request, f"django_singleconnect/{template}", context, status=status)
 
 
@@ -131,19 +162,28 @@ def _begin(request: HttpRequest, *, check_lockout: bool = True) -> Step | HttpRe
     next_url = safe_next_url(request)
     if not request.user.is_authenticated:
         return HttpResponseRedirect(_login_url(next_url))
-    if is_verified(request):
+    max_age = requested_max_age(request)
+    if is_verified(request, max_age):
         return HttpResponseRedirect(next_url)
+    # Verified, but not recently enough for the view that sent the user here: a step-up.
+    step_up = max_age is not None and is_verified(request)
     config = get_config()
     step = Step(
         request=request,
         config=config,
-        pending=get_pending(request),
+        pending=get_pending(request, step_up=step_up),
         next_url=next_url,
+        max_age=max_age if step_up else None,
     )
     if time.time() - step.pending["started"] > config.PENDING_TIMEOUT:
-        step.audit(Event.EXPIRED)
-        auth_logout(request)
-        return step.render("expired.html", login_url=_login_url(next_url))
+        if step_up:
+            # An abandoned step-up: begin another; the user stays signed in and verified.
+            step.pending = start_pending(request.session, request.user, step_up=True)
+        else:
+            step.audit(Event.EXPIRED)
+            step.send(signals.step_expired)
+            auth_logout(request)
+            return step.render("expired.html", login_url=_login_url(next_url))
     if not step.username:
         # SINGLECONNECT_USERNAME gave no name (logged where it happened): never guess one.
         step.audit(Event.NOT_SET_UP)
@@ -175,7 +215,7 @@ def _locked(step: Step, until: dt.datetime) -> HttpResponse:
 def _unavailable(step: Step, error: SingleConnectError) -> HttpResponse:
     step.audit(Event.SERVICE_UNAVAILABLE, error.cause)
     step.send(signals.service_unavailable, error=error)
-    response = step.render("unavailable.html", status=503, retry_url=verify_url(step.next_url))
+    response = step.render("unavailable.html", status=503, retry_url=step.verify_url)
     response["Retry-After"] = "30"
     return response
 
@@ -215,14 +255,18 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
             budget.give_back(taken)
         return _unavailable(step, error)
     if not active:
-        if step.config.OTP_INACTIVE_POLICY == "allow":
+        if policy.decide(step.config.OTP_INACTIVE_POLICY, step.request.user) == "allow":
             step.audit(Event.OTP_INACTIVE_ALLOWED)
             return _verified(step, "otp_inactive")
         step.audit(Event.OTP_INACTIVE_DENIED)
+        step.send(signals.verification_denied)
         step.pending["denied"] = True
         save_pending(step.request, step.pending)
         return step.render("denied.html", status=403)
     step.last_challenge = taken.at  # what codes_of_login would read now
+    if step.step_up and not resend:
+        step.audit(Event.STEP_UP, f"max_age {step.max_age}")
+        step.send(signals.step_up_started, max_age=step.max_age)
     step.audit(Event.CHALLENGE_SENT, "resend" if resend else "")
     step.send(signals.challenge_sent, resend=resend)
     return None
@@ -251,6 +295,8 @@ def _form_page(step: Step, form: TokenForm) -> HttpResponse:
     return step.render(
         "verify.html",
         form=form,
+        can_remember=remember.may_remember(step.request.user, step.config),
+        remember_days=step.config.REMEMBER_DAYS,
         notice=notice,
         resend_in=max(0, math.ceil(last + step.config.RESEND_COOLDOWN - time.time())),
         digits=step.config.TOKEN_DIGITS,
@@ -269,6 +315,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         return step
     if request.method == "GET":
         if step.last_challenge is None:
+            # A remembered browser counts as verified, never as fresh: not for a step-up.
+            browser = None if step.step_up else remember.recognised(request, step.key, step.config)
+            if browser is not None:
+                step.audit(Event.REMEMBERED, f"browser {browser.pk}")
+                return _verified(step, "remembered")
             refused = _challenge(step, resend=False)
             if isinstance(refused, HttpResponse):
                 return refused
@@ -278,13 +329,14 @@ def verify(request: HttpRequest) -> HttpResponse:
 
     if step.last_challenge is None:
         # No code was issued in this login yet: the GET issues one.
-        return HttpResponseRedirect(verify_url(step.next_url))
+        return HttpResponseRedirect(step.verify_url)
     form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
     if not form.is_valid():
         until = lockout.locked_until(step.key)
         return _form_page(step, form) if until is None else _locked(step, until)
 
     token = form.cleaned_data["token"]
+    remember_it = form.cleaned_data["remember"] and remember.may_remember(request.user, step.config)
     reservation = lockout.reserve(step.key, step.limits)
     if not reservation.granted:
         if reservation.locked_until is not None:
@@ -306,17 +358,31 @@ def verify(request: HttpRequest) -> HttpResponse:
                 replayed = not replay.remember(step.key, token, step.config.REPLAY_SECONDS)
                 if not replayed:
                     lockout.reset(step.key)
-                    step.audit(Event.VERIFIED)
+                    step.audit(Event.VERIFIED, "browser remembered" if remember_it else "")
                     mark_verified(request, "otp")
             if not replayed:
-                return _let_in(step, "otp")
+                response = _let_in(step, "otp")
+                if remember_it:
+                    remember.remember(request, response, step.key, step.config)
+                return response
 
     wrong = lockout.record_wrong(reservation, step.limits)
     step.audit(Event.FAILED, "replayed code" if replayed else "")
     step.send(signals.verification_failed, attempts_left=wrong.attempts_left)
+    if step.config.SEND_LOGIN_FAILED:
+        # For rate limiters that count Django's failed logins (django-axes): never the code.
+        user_login_failed.send(
+            sender=__name__,
+            credentials={get_user_model().USERNAME_FIELD: request.user.get_username()},
+            request=request,
+        )
     if wrong.started_lockout:
         assert wrong.locked_until is not None
-        step.audit(Event.LOCKED_OUT, f"lockout {wrong.series} in a row" if wrong.series > 1 else "")
+        # Someone is guessing with the password: no browser skips the code meanwhile.
+        forgotten = remember.forget_username(step.key)
+        details = [f"lockout {wrong.series} in a row" if wrong.series > 1 else ""]
+        details.append(f"{forgotten} remembered browsers forgotten" if forgotten else "")
+        step.audit(Event.LOCKED_OUT, "; ".join(filter(None, details)))
         step.send(signals.user_locked_out, locked_until=wrong.locked_until)
         if wrong.series > 1:
             step.send(
@@ -360,7 +426,7 @@ def resend(request: HttpRequest) -> HttpResponse:
         return refused
     step.pending["notice"] = refused or "resent"
     save_pending(request, step.pending)
-    return HttpResponseRedirect(verify_url(step.next_url))
+    return HttpResponseRedirect(step.verify_url)
 
 
 @never_cache

@@ -50,6 +50,10 @@ DEFAULTS: dict[str, Any] = {
     "LOCKOUT_SERIES_SECONDS": 86400,
     "MAX_LOCKOUT_SECONDS": 86400,
     "ALLOWED_HOSTNAMES": (),
+    "VERIFIED_MAX_AGE": None,
+    "SEND_LOGIN_FAILED": False,
+    "REMEMBER_DAYS": 0,
+    "REMEMBER_STAFF": False,
 }
 
 # What tests/settings.py gives: the defaults and the two required values.

@@ -55,4 +55,8 @@ urlpatterns = [
     path("2fa/", include("django_singleconnect.urls")),
     path("allauth/", include("allauth.urls")),
     path("own-logout/", views.LogoutView.as_view(), name="own-logout"),
+    path("fresh/", views.fresh, name="fresh"),
+    path("async-fresh/", views.async_fresh, name="async-fresh"),
+    path("fresh-mixin/", views.FreshMixinView.as_view(), name="fresh-mixin"),
+    path("drf/fresh/", views.FreshApi.as_view(), name="drf-fresh"),
 ]

@@ -120,3 +120,35 @@ class LogoutView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         logout(request)
         return HttpResponse("signed out")
+
+
+# -- step-up: views that need a code typed within five minutes ------------------------------
+
+
+@singleconnect_required(max_age=300)
+def fresh(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("fresh page")
+
+
+@singleconnect_required(max_age=300)
+async def async_fresh(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("async fresh page")
+
+
+class FreshMixinView(SingleConnectRequiredMixin, View):
+    singleconnect_max_age = 300
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("fresh mixin page")
+
+
+class FreshPermission(IsSingleConnectVerified):
+    max_age = 300
+
+
+class FreshApi(APIView):
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [FreshPermission]
+
+    def get(self, request: Request) -> Response:
+        return Response({"fresh": True})

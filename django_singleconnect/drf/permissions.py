@@ -25,6 +25,8 @@ class IsSingleConnectVerified(BasePermission):
 
     message: Any = _("Enter the sign-in code sent to you first, on the code page.")
     code = SINGLECONNECT_REQUIRED
+    #: Seconds: a code typed no more than that long ago (a step-up); set it in a subclass.
+    max_age: int | None = None
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
@@ -32,12 +34,13 @@ class IsSingleConnectVerified(BasePermission):
             return False  # DRF answers "not authenticated" (401 or 403, by the scheme)
         # DRF's Request hands the session through, and its user is the one it authenticated:
         # a verified session of somebody else does not hold for this user.
-        if is_verified(request):
+        if is_verified(request, self.max_age):
             return True
+        stale = self.max_age is not None and is_verified(request)
         # A new instance serves each request, so the answer may name this request's URL.
         self.message = {
             "detail": str(type(self).message),
             "code": self.code,
-            "verify_url": verify_url(request.get_full_path()),
+            "verify_url": verify_url(request.get_full_path(), self.max_age if stale else None),
         }
         return False
