@@ -304,6 +304,8 @@ def test_every_id_in_checks_py_is_tested() -> None:
     assert tested == expected
 
 
+# Django 6.1's model checks ask the database whether it supports JSONField.
+@pytest.mark.django_db
 def test_checks_are_registered() -> None:
     with override_settings(SINGLECONNECT_TOKEN_DIGITS=99, MIDDLEWARE=[SESSION, AUTH]):
         found = [
@@ -457,6 +459,8 @@ def test_a_login_url_under_language_prefixes() -> None:
         assert ids(check_urls()) == ["django_singleconnect.W051"]
 
 
+# Django 6.1's model checks ask the database whether it supports JSONField.
+@pytest.mark.django_db
 def test_the_url_checks_are_registered() -> None:
     with override_settings(ROOT_URLCONF=urlconf(), SINGLECONNECT_MAX_ATTEMPT=3):
         found = sorted(
