@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from . import history, remember
 from .conf import get_config
 from .decorators import singleconnect_required
+from .forms import small_number
 from .identity import counter_key, map_username
 from .models import RememberedBrowser, VerificationEvent
 from .network import client_ip
@@ -28,7 +29,7 @@ def browsers(request: HttpRequest) -> HttpResponse:
     mine = RememberedBrowser.objects.filter(user=user, expires_at__gt=timezone.now())
     if request.method == "POST":
         which = request.POST.get("forget", "")
-        chosen = mine if which == "all" else mine.filter(pk=int(which) if which.isdigit() else 0)
+        chosen = mine if which == "all" else mine.filter(pk=small_number(which, 18) or 0)
         names = sorted(set(chosen.values_list("username", flat=True)))
         count, _ = chosen.delete()
         if count:

@@ -7,6 +7,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
+def small_number(raw: str, digits: int = 9) -> int | None:
+    """A form or query value of at most ``digits`` ASCII digits, or None (never an error)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= digits else None
+
+
 class TokenInput(forms.TextInput):
     """A text input that never writes the typed code back into the page."""
 

@@ -35,7 +35,7 @@ from .access import verify_url
 from .client import SingleConnectClient
 from .conf import Settings, get_config
 from .exceptions import SingleConnectBusy, SingleConnectError
-from .forms import TokenForm
+from .forms import TokenForm, small_number
 from .identity import counter_key
 from .models import VerificationEvent
 from .network import client_ip
@@ -65,7 +65,7 @@ def safe_next_url(request: HttpRequest) -> str:
 def requested_max_age(request: HttpRequest) -> int | None:
     """The ``max_age`` a view asked for (a step-up), from the form or the query string."""
     raw = request.POST.get("max_age") or request.GET.get("max_age") or ""
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+    return small_number(raw)
 
 
 @dataclass

@@ -337,3 +337,13 @@ def test_turning_the_setting_off_ends_remembered_browsers(
         settings.SINGLECONNECT_REMEMBER_STAFF = False
     sign_in(client, login, "root")
     assert not skips_the_code(client, simulator)
+
+
+@pytest.mark.parametrize("odd", ["²", "9" * 30, "-1", "", "x"])
+def test_an_odd_browser_number_forgets_nothing(
+    remember_on: None, client: Client, user: User, login: Any, simulator: Any, odd: str
+) -> None:
+    login(client)
+    type_code(client, simulator)
+    assert client.post("/2fa/browsers/", {"forget": odd}).status_code == 302
+    assert RememberedBrowser.objects.count() == 1
