@@ -30,6 +30,12 @@ def singleconnect(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE)
 
 
+#: Step-up: a code typed within the last hour (the benchmark's session typed one just before).
+@singleconnect_required(max_age=3600)
+def singleconnect_max_age(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(PAGE)
+
+
 @otp_required
 def django_otp(request: HttpRequest) -> HttpResponse:
     return HttpResponse(PAGE)

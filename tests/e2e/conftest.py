@@ -50,15 +50,15 @@ def site(site_simulator: Simulator, tmp_path_factory: pytest.TempPathFactory) ->
     yield from _serve(site_simulator, tmp_path_factory.mktemp("site"))
 
 
-@pytest.fixture(scope="session", params=["test middleware", "Django's middleware"])
+@pytest.fixture(scope="session", params=["django-csp", "Django's middleware"])
 def strict_site(
     request: pytest.FixtureRequest,
     site_simulator: Simulator,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Site]:
     """
-    The example project, with a database of its own, under ``default-src 'self'``: sent by a
-    test middleware, or by Django's own (6.0 and later).
+    The example project, with a database of its own, under ``default-src 'self'``: sent by
+    django-csp (what a site on Django 5.2 uses), or by Django's own middleware (6.0 and later).
     """
     by_django = request.param == "Django's middleware"
     if by_django and django.VERSION < (6, 0):
@@ -67,7 +67,7 @@ def strict_site(
         site_simulator,
         tmp_path_factory.mktemp("strict-site"),
         DJANGO_SETTINGS_MODULE="tests.e2e.strict_csp",
-        STRICT_CSP_BY="django" if by_django else "test",
+        STRICT_CSP_BY="django" if by_django else "django-csp",
     )
 
 

@@ -43,11 +43,12 @@ REQUIRE_BROWSER = "SINGLECONNECT_REQUIRE_BROWSER"
 
 PASSWORD = "correct horse"
 # One user per scenario, so that wrong codes, lockouts and resends never meet.
-USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank")
+USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank", "grace", "heidi")
 SUPERUSER = "root"
 
 # The policies the scenarios rely on, small so that they run in seconds.
 MAX_ATTEMPTS = 3
+REMEMBER_DAYS = 30
 LOCKOUT_SECONDS = 60
 # Long enough that a new code asked for at once is refused even on a busy machine.
 RESEND_COOLDOWN = 3
@@ -141,6 +142,7 @@ def site_environment(directory: Path, simulator_settings: dict[str, str]) -> dic
         SINGLECONNECT_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
         SINGLECONNECT_LOCKOUT_SECONDS=str(LOCKOUT_SECONDS),
         SINGLECONNECT_RESEND_COOLDOWN=str(RESEND_COOLDOWN),
+        SINGLECONNECT_REMEMBER_DAYS=str(REMEMBER_DAYS),
         # gunicorn 25.1+ opens a control socket, by default in ~/.gunicorn/, shared by every
         # gunicorn of this user; this keeps ours in the temporary folder.
         XDG_RUNTIME_DIR=str(directory),

@@ -16,6 +16,7 @@ import pytest
 from tests.e2e.support import (
     MAX_ATTEMPTS,
     PASSWORD,
+    REMEMBER_DAYS,
     RESEND_COOLDOWN,
     Site,
     import_playwright,
@@ -175,6 +176,69 @@ def test_the_admin_needs_the_code(page: Page, site: Site) -> None:
     expect(page).to_have_url(f"{site.url}/admin/")
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     expect(page.get_by_role("link", name="Failed code attempts")).to_be_visible()
+
+
+def log_out(page: Page) -> None:
+    """Sign out from the example project's home page."""
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/accounts/login/$"))
+
+
+def remember_cookies(page: Page) -> set[tuple[str, str]]:
+    """The browser's remembered-browser cookies, as (name, value) pairs."""
+    return {
+        (cookie["name"], cookie["value"])
+        for cookie in page.context.cookies()
+        if cookie["name"].startswith("singleconnect_browser")
+    }
+
+
+def test_a_remembered_browser_skips_the_code_for_its_user_only(page: Page, site: Site) -> None:
+    page.goto("/")
+    log_in(page, "grace")
+    code_page(page, site)
+    page.get_by_label(f"Remember this browser for {REMEMBER_DAYS} days").check()
+    send_code(page, site.code("grace"))
+    expect(page.get_by_role("heading")).to_have_text(HELLO.format("grace"))
+    remembered = remember_cookies(page)
+    assert len(remembered) == 1
+    log_out(page)
+
+    # grace again, same browser: the password alone, and no code is even sent.
+    issued = site.codes_issued()
+    page.goto("/")
+    log_in(page, "grace")
+    expect(page).to_have_url(f"{site.url}/")
+    expect(page.get_by_role("heading")).to_have_text(HELLO.format("grace"))
+    assert site.codes_issued() == issued
+    log_out(page)
+
+    # heidi on grace's browser: grace's cookie lets nobody else in.
+    page.goto("/")
+    log_in(page, "heidi")
+    code_page(page, site)
+    assert site.codes_issued() == issued + 1
+    send_code(page, site.code("heidi"))
+    expect(page.get_by_role("heading")).to_have_text(HELLO.format("heidi"))
+    log_out(page)
+    # ... and heidi's visit did not cost grace her remembered browser.
+    assert remembered <= remember_cookies(page)
+    page.goto("/")
+    log_in(page, "grace")
+    expect(page.get_by_role("heading")).to_have_text(HELLO.format("grace"))
+
+    # Forgotten on the browsers page: the next sign-in asks for the code again.
+    page.goto("/2fa/browsers/")
+    expect(page.get_by_role("heading")).to_have_text("Browsers that skip the code")
+    expect(page.get_by_role("row")).to_have_count(2)  # the header and this browser
+    page.get_by_role("button", name="Forget all").click()
+    expect(page.locator("main")).to_contain_text("No browser skips the code for you.")
+    page.goto("/")
+    log_out(page)
+    page.goto("/")
+    log_in(page, "grace")
+    code_page(page, site)
+    assert site.codes_issued() == issued + 2
 
 
 # What Chromium refuses under the policy, as each page reports it.
