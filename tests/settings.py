@@ -96,6 +96,12 @@ def _database() -> dict[str, object]:
         database["ENGINE"] = "django.db.backends.postgresql"
     else:
         raise ValueError(f"TEST_DATABASE_URL: unknown scheme {parts.scheme!r}")
+    # Two runs against one server (a checkout and CI, say) each need a test database of
+    # their own: TEST_DATABASE_NAME names it (Django's default: "test_" + the name).
+    if os.environ.get("TEST_DATABASE_NAME"):
+        test = database.setdefault("TEST", {})
+        assert isinstance(test, dict)
+        test["NAME"] = os.environ["TEST_DATABASE_NAME"]
     return database
 
 
