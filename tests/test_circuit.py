@@ -46,7 +46,8 @@ def breaker_clock(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Clock:
 def small_circuit(settings: Any, simulator: Simulator) -> None:
     settings.SINGLECONNECT_CIRCUIT_FAILURES = 3
     settings.SINGLECONNECT_CIRCUIT_RESET_SECONDS = 30
-    settings.SINGLECONNECT_TIMEOUT = (0.2, 0.2)
+    # Short enough for the timeout cases, long enough for a loaded machine's answers.
+    settings.SINGLECONNECT_TIMEOUT = (1.0, 1.0)
 
 
 @pytest.fixture
@@ -150,7 +151,7 @@ def test_every_kind_of_failure_counts(
     settings.SINGLECONNECT_CIRCUIT_FAILURES = 2
     mode, error, overrides = FAILURES[kind]
     if mode is not None:
-        simulator.set_fault(mode, seconds=0.05 if mode == "drip" else 0.5)
+        simulator.set_fault(mode, seconds=0.05 if mode == "drip" else 1.5)
     client = SingleConnectClient(**overrides)
     with pytest.raises(error):
         client.otp_status("alice", "192.0.2.1")
