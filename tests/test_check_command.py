@@ -10,11 +10,14 @@ import io
 import itertools
 import json
 import socketserver
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +28,7 @@ from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.models import SingleConnectConfiguration
 from django_singleconnect.operations.check import _nodes
 from django_singleconnect.simulator import Simulator, _Handler
-from tests.helpers import free_port
+from tests.helpers import MANAGE, ROOT, environment, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -470,3 +473,43 @@ def test_one_tls_node_of_two_with_the_wrong_certificate(
     assert steps(report, 1)["tls"]["detail"].endswith(
         "mismatch, certificate is not valid for '127.0.0.1'."
     )
+
+
+# -- as a readiness probe runs it: a process and its exit status ------------------------------
+
+
+def manage(*args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` of the example project, whose settings come from ``variables``."""
+    return subprocess.run(
+        [sys.executable, MANAGE, *args],
+        env=environment(**variables),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+
+
+def test_the_exit_status_of_the_process(server: Simulator, tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    assert manage("migrate", "--no-input", DATABASE_URL=database).returncode == 0
+    down = f"127.0.0.1:{free_port()}"
+    for hostname, expected in ((server.hostname, 0), (down, 1)):
+        result = manage(
+            "singleconnect_check", SINGLECONNECT_HOSTNAME=hostname, DATABASE_URL=database
+        )
+        assert result.returncode == expected, result.stdout + result.stderr
+        assert result.stdout.splitlines()[-1].endswith(f"(exit status {expected})")
+    assert server.calls == []
+
+
+def test_an_unreadable_database_exits_1(tmp_path: Path) -> None:
+    result = manage(
+        "singleconnect_check", "--json", DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "misconfigured"
+    (problem,) = report["problems"]
+    assert problem.startswith("the admin's values could not be read from the database")

@@ -4,12 +4,18 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
-from django_singleconnect.conf import get_config
+from django_singleconnect.conf import Settings, get_config
 from django_singleconnect.operations.check import WARN_DAYS, check
 from django_singleconnect.operations.report import Report
 
-SOURCES = {"admin": "the admin", "settings": "settings.py", "default": "nowhere"}
+SOURCES = {
+    "admin": "the admin",
+    "settings": "settings.py",
+    "default": "nowhere",
+    "unknown": "an unreadable database",
+}
 
 
 class Command(BaseCommand):
@@ -34,7 +40,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["warn_days"] < 0:
             raise CommandError("--warn-days must be 0 or more.")
-        report = check(get_config(), options["warn_days"])
+        try:
+            config = get_config()
+        except DatabaseError as exc:
+            # Not the nodes' fault, but no login can work either: say so, as a result.
+            config = Settings()
+            report = Report(config.SCHEME, config.BASE_PATH, "unknown")
+            report.problems.append(
+                f"the admin's values could not be read from the database "
+                f"({type(exc).__name__}: {exc})"
+            )
+        else:
+            report = check(config, options["warn_days"])
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), indent=2))
         else:
