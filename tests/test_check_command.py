@@ -9,6 +9,8 @@ import datetime as dt
 import io
 import itertools
 import json
+import shutil
+import socket
 import socketserver
 import subprocess
 import sys
@@ -26,7 +28,9 @@ from django.core.management import CommandError, call_command
 
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.models import SingleConnectConfiguration
+from django_singleconnect.operations import check as check_module
 from django_singleconnect.operations.check import _nodes
+from django_singleconnect.operations.report import reason
 from django_singleconnect.simulator import Simulator, _Handler
 from tests.helpers import MANAGE, ROOT, environment, free_port
 
@@ -46,9 +50,14 @@ def run(*args: str) -> tuple[int, str]:
 
 
 class CannedServer:
-    """Answers every connection's request with ``answer``, then ``drip`` a byte at a time."""
+    """
+    Answers every connection's request with ``answer`` after ``wait`` seconds, then ``drip``
+    a byte at a time.
+    """
 
-    def __init__(self, answer: bytes, drip: bytes = b"", interval: float = 0.05) -> None:
+    def __init__(
+        self, answer: bytes, drip: bytes = b"", interval: float = 0.05, wait: float = 0
+    ) -> None:
         canned = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -59,6 +68,8 @@ class CannedServer:
                     if not chunk:
                         return  # the TCP probe: connected, then gone
                     received += chunk
+                if canned.stop.wait(canned.wait):
+                    return
                 self.request.sendall(canned.answer)
                 give_up = time.monotonic() + 5  # a client that does not hang up fails
                 for byte in itertools.cycle(canned.drip) if canned.drip else ():
@@ -66,7 +77,7 @@ class CannedServer:
                         break
                     self.request.sendall(bytes([byte]))
 
-        self.answer, self.drip, self.interval = answer, drip, interval
+        self.answer, self.drip, self.interval, self.wait = answer, drip, interval, wait
         self.stop = threading.Event()
         self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -97,12 +108,18 @@ def steps(report: dict[str, Any], node: int = 0) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def requests_seen(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def headers_seen() -> list[Any]:
+    return []
+
+
+@pytest.fixture
+def requests_seen(monkeypatch: pytest.MonkeyPatch, headers_seen: list[Any]) -> list[str]:
     """Every request line any simulator gets, GETs included (``calls`` has only the API's)."""
     seen: list[str] = []
 
     def log_request(self: BaseHTTPRequestHandler, *args: Any) -> None:
         seen.append(self.requestline)
+        headers_seen.append(self.headers)
 
     monkeypatch.setattr(_Handler, "log_request", log_request)
     return seen
@@ -450,6 +467,52 @@ def test_no_client_certificate_where_the_server_asks_for_one(
     assert tls_server.calls == []
 
 
+def test_a_refused_tls_node_skips_the_handshake(tls_settings: Any) -> None:
+    tls_settings.SINGLECONNECT_HOSTNAME = f"127.0.0.1:{free_port()}"
+    code, report = run_json()
+    assert code == 1
+    assert [step["status"] for step in report["nodes"][0]["steps"]] == [
+        "ok",
+        "failed",
+        "skipped",
+        "skipped",
+    ]
+
+
+def test_the_default_cas_do_not_know_a_company_ca(tls_server: Simulator, tls_settings: Any) -> None:
+    tls_settings.SINGLECONNECT_HOSTNAME = tls_server.hostname
+    tls_settings.SINGLECONNECT_VERIFY = True  # certifi's CAs: trustme's is not one
+    code, report = run_json()
+    assert code == 1
+    assert steps(report)["tls"]["status"] == "failed"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_a_ca_folder_and_a_client_certificate_in_one_file(
+    tls_server: Simulator, tls_settings: Any, certificates: Certificates, tmp_path: Path
+) -> None:
+    # A folder of CA certificates named by their subject hash, as c_rehash leaves it.
+    subject_hash = subprocess.run(
+        ["openssl", "x509", "-subject_hash", "-noout", "-in", certificates.ca],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    shutil.copy(certificates.ca, folder / f"{subject_hash}.0")
+    combined = tmp_path / "client-with-key.pem"
+    combined.write_text(
+        Path(certificates.client_key).read_text() + Path(certificates.client).read_text()
+    )
+    tls_settings.SINGLECONNECT_HOSTNAME = tls_server.hostname
+    tls_settings.SINGLECONNECT_VERIFY = str(folder)
+    tls_settings.SINGLECONNECT_CLIENT_CERT = str(combined)
+    code, report = run_json()
+    assert code == 0, report
+    assert steps(report)["tls"]["status"] == "ok"
+
+
 def test_verification_turned_off_warns(tls_server: Simulator, tls_settings: Any) -> None:
     tls_settings.SINGLECONNECT_HOSTNAME = tls_server.hostname
     tls_settings.SINGLECONNECT_VERIFY = False
@@ -513,3 +576,73 @@ def test_an_unreadable_database_exits_1(tmp_path: Path) -> None:
     assert report["status"] == "misconfigured"
     (problem,) = report["problems"]
     assert problem.startswith("the admin's values could not be read from the database")
+
+
+def test_a_node_that_hangs_up_without_an_answer(settings: Any) -> None:
+    with CannedServer(b"") as hanging_up:
+        point_at(settings, hanging_up.hostname)
+        code, report = run_json()
+    assert code == 1
+    assert steps(report)["http"]["detail"] == (
+        f"GET {BASE}: the connection was closed without an answer"
+    )
+
+
+def test_a_node_that_never_answers_times_out(settings: Any) -> None:
+    with CannedServer(b"HTTP/1.1 404 Not Found\r\n\r\n", wait=5) as silent:
+        point_at(settings, silent.hostname)
+        settings.SINGLECONNECT_TIMEOUT = (0.2, 0.2)
+        code, report = run_json()
+    assert code == 1
+    assert steps(report)["http"]["detail"] == f"GET {BASE}: timed out"
+
+
+def test_a_resolver_that_does_not_answer_in_time(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stuck = threading.Event()
+
+    def getaddrinfo(*args: Any, **kwargs: Any) -> Any:
+        stuck.wait(5)
+        raise socket.gaierror("never")
+
+    monkeypatch.setattr(check_module.socket, "getaddrinfo", getaddrinfo)
+    point_at(settings, "sc.example.com")
+    settings.SINGLECONNECT_TIMEOUT = (0.2, 0.2)
+    try:
+        code, report = run_json()
+    finally:
+        stuck.set()
+    assert code == 1
+    assert steps(report)["dns"]["detail"] == "sc.example.com: timed out (no answer within 0.2 s)"
+
+
+def test_the_headers_and_cookies_of_every_call_go_along_unprinted(
+    server: Simulator, settings: Any, headers_seen: list[Any], requests_seen: list[str]
+) -> None:
+    point_at(settings, server.hostname)
+    settings.SINGLECONNECT_EXTRA_HEADERS = {"X-Gateway-Key": "k3y"}
+    settings.SINGLECONNECT_COOKIES = {"JSESSIONID": "c00kie"}
+    code, output = run()
+    assert code == 0
+    (headers,) = headers_seen
+    assert headers["X-Gateway-Key"] == "k3y"
+    assert headers["Cookie"] == "JSESSIONID=c00kie"
+    assert headers["User-Agent"].endswith(" (check)")
+    assert "k3y" not in output
+    assert "c00kie" not in output
+    assert "c00kie" not in run("--json")[1]
+
+
+def test_where_a_node_s_host_and_port_are_found() -> None:
+    assert check_module._split("[::1]:8443", "https") == ("::1", 8443)
+    assert check_module._split("[::1]", "https") == ("::1", 443)
+    assert check_module._split("sc.example.com", "http") == ("sc.example.com", 80)
+    assert check_module._split("10.1.2.3:8080", "http") == ("10.1.2.3", 8080)
+
+
+def test_the_words_of_a_socket_failure() -> None:
+    assert reason(TimeoutError("timed out")) == "timed out"
+    assert reason(ConnectionRefusedError(111, "Connection refused")) == "connection refused"
+    assert reason(OSError(101, "Network is unreachable")) == "Network is unreachable"
+    assert reason(ValueError()) == "ValueError"

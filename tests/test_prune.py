@@ -84,6 +84,37 @@ def test_the_newest_change_of_each_settings_field_is_kept(settings: Any) -> None
     assert set(VerificationEvent.objects.values_list("pk", flat=True)) == {second.pk, third.pk}
 
 
+def test_the_newest_change_of_every_field_at_once_keeps_one_row() -> None:
+    every = {
+        "hostname": "sc1.example.com",
+        "application_name": "intranet",
+        "enforce": "all",
+        "otp_inactive_policy": "deny",
+        "max_attempts": 3,
+        "lockout_seconds": 60,
+        "resend_cooldown": 10,
+    }
+    assert set(every) == set(SingleConnectConfiguration.FIELD_SETTINGS)
+    SingleConnectConfiguration(**every).save()
+    SingleConnectConfiguration(
+        **{
+            **every,
+            "hostname": "sc2.example.com",
+            "max_attempts": 4,
+            "application_name": "other",
+            "enforce": "decorated",
+            "otp_inactive_policy": "allow",
+            "lockout_seconds": 61,
+            "resend_cooldown": 11,
+        }
+    ).save()
+    newest = VerificationEvent.objects.order_by("pk").last()
+    assert newest is not None
+    VerificationEvent.objects.update(created_at=timezone.now() - 400 * DAY)
+    assert counts(run())["audit events older than 365 days"] == 1
+    assert list(VerificationEvent.objects.values_list("pk", flat=True)) == [newest.pk]
+
+
 def test_old_used_codes_go(settings: Any) -> None:
     settings.SINGLECONNECT_REPLAY_SECONDS = 600
     old = UsedCode.objects.create(digest="a" * 64)
@@ -258,6 +289,14 @@ def test_batches_delete_everything() -> None:
     assert counts(output)[BUDGETS] == 5
     assert VerificationEvent.objects.count() == 0
     assert CodeBudget.objects.count() == 0
+
+
+def test_batches_with_nothing_stale_in_them() -> None:
+    for number in range(3):
+        budget_row(f"recent{number}", 10)
+    budget_row("old", 3 * 3600)
+    assert counts(run("--batch-size", "2"))[BUDGETS] == 1
+    assert CodeBudget.objects.count() == 3
 
 
 def test_a_bad_batch_size_is_refused() -> None:

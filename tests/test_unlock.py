@@ -200,3 +200,9 @@ def test_a_user_locked_out_on_the_code_page_gets_back_in(
     assert response.status_code == 302
     kinds = list(VerificationEvent.objects.order_by("pk").values_list("event", flat=True))
     assert kinds[-3:] == [Kind.LOCKED_OUT, Kind.LOCKOUT_CLEARED, Kind.VERIFIED]
+
+
+def test_what_a_clearance_says() -> None:
+    cleared = unlock_module.Cleared
+    assert cleared("x", 0, None, 2).describe() == "2 lockouts in a row"
+    assert cleared("x", 1, None, 0).describe() == "1 wrong code"

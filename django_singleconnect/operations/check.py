@@ -12,6 +12,7 @@ environment.
 
 from __future__ import annotations
 
+import http.client
 import re
 import socket
 import ssl
@@ -177,6 +178,8 @@ def _request_reason(exc: BaseException) -> str:
         seen.add(id(error))
         if isinstance(error, (ssl.SSLError, ConnectionRefusedError, socket.gaierror)):
             return reason(error)
+        if isinstance(error, (http.client.RemoteDisconnected, ConnectionResetError)):
+            return "the connection was closed without an answer"
         pending.extend([*error.args, getattr(error, "reason", None), error.__cause__])
         pending.append(error.__context__)
     if isinstance(exc, requests.exceptions.Timeout):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import ssl
 import time
 from dataclasses import asdict, dataclass, field
@@ -86,7 +85,7 @@ def reason(exc: BaseException) -> str:
         return str(exc.reason)
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
-    if isinstance(exc, (TimeoutError, socket.timeout)):
+    if isinstance(exc, TimeoutError):  # socket.timeout too
         return f"timed out ({exc})" if str(exc) and str(exc) != "timed out" else "timed out"
     if isinstance(exc, OSError) and exc.strerror:
         return str(exc.strerror)
