@@ -59,7 +59,7 @@ def cleared_events() -> list[tuple[str, str]]:
     )
 
 
-def test_a_lockout_is_cleared_and_recorded() -> None:
+def test_a_lockout_is_cleared_and_recorded(caplog: pytest.LogCaptureFixture) -> None:
     lock("bob")
     until = lockout.locked_until("bob")
     assert until is not None
@@ -75,6 +75,9 @@ def test_a_lockout_is_cleared_and_recorded() -> None:
     assert detail.startswith("by singleconnect_unlock (OS user oncall): locked until ")
     event = VerificationEvent.objects.get(event=Kind.LOCKOUT_CLEARED)
     assert event.user is None
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Lockout of 'bob' cleared {detail}"
+    ]
 
 
 def test_the_name_is_normalised_as_the_counters_are() -> None:

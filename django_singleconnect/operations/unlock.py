@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from ..conf import Settings
 from ..history import DETAIL_LENGTH
 from ..identity import counter_key, map_username
 from ..models import AttemptCounter, VerificationEvent
+
+logger = logging.getLogger("django_singleconnect")
 
 
 class NoSingleConnectName(Exception):
@@ -102,6 +105,7 @@ def unlock(key: str, who: str) -> Cleared | None:
             event=VerificationEvent.Kind.LOCKOUT_CLEARED,
             detail=detail[:DETAIL_LENGTH],
         )
+    logger.warning("Lockout of %r cleared %s", key, detail)
     return cleared
 
 
