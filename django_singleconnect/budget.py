@@ -194,3 +194,13 @@ def _replaced(codes: Sequence[tuple[float, str]], taken: Taken, login: str | Non
                 changed[index] = (at, login)
             return changed
     return None
+
+
+def holds_no_code_since(text: str, since: float) -> bool:
+    """
+    Whether a row's codes (its ``codes`` column) were all issued before ``since``, so that
+    none counts any more once ``since`` is an hour ago. A row something else wrote holds:
+    the budget refuses for it, and it must never be forgotten.
+    """
+    codes = _load(text)
+    return codes is not None and all(at < since for at, _ in codes)

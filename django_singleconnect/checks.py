@@ -149,6 +149,12 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ("REMEMBER_DAYS", lambda v: _is_int(v, 0), "E072", "an int of 0 (off) or more days"),
     ("REMEMBER_STAFF", lambda v: isinstance(v, bool), "E073", "True or False"),
     (
+        "AUDIT_RETENTION_DAYS",
+        lambda v: _is_int(v, 1),
+        "E074",
+        "an int of 1 or more days, e.g. 365",
+    ),
+    (
         "ALLOWED_HOSTNAMES",
         _is_hostname_list,
         "E043",

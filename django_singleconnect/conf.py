@@ -76,6 +76,7 @@ OPTIONS: dict[str, Option] = {
         Option("REMEMBER_STAFF", False),
         Option("SEND_LOGIN_FAILED", False),
         Option("REPLAY_SECONDS", 600),
+        Option("AUDIT_RETENTION_DAYS", 365),
         Option("CIRCUIT_FAILURES", 5),
         Option("CIRCUIT_RESET_SECONDS", 30),
         Option("MAX_CONCURRENT_CALLS", 2),
@@ -266,6 +267,10 @@ class Settings:
     @property
     def REPLAY_SECONDS(self) -> int:
         return int(self._get("REPLAY_SECONDS"))
+
+    @property
+    def AUDIT_RETENTION_DAYS(self) -> int:
+        return int(self._get("AUDIT_RETENTION_DAYS"))
 
     @property
     def CIRCUIT_FAILURES(self) -> int:

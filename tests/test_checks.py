@@ -147,6 +147,9 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"SEND_LOGIN_FAILED": "yes"}, "E071"),
     ({"REMEMBER_DAYS": -1}, "E072"),
     ({"REMEMBER_STAFF": 1}, "E073"),
+    ({"AUDIT_RETENTION_DAYS": 0}, "E074"),
+    ({"AUDIT_RETENTION_DAYS": "365"}, "E074"),
+    ({"AUDIT_RETENTION_DAYS": 365.0}, "E074"),
     ({"OTP_INACTIVE_POLICY": "tests.does_not_exist.policy"}, "E016"),
     ({"ALLOWED_HOSTNAMES": "sc.example.com"}, "E043"),  # a string, not a list
     ({"ALLOWED_HOSTNAMES": ["https://sc.example.com"]}, "E043"),
@@ -299,7 +302,9 @@ def test_every_id_in_checks_py_is_tested() -> None:
     elsewhere = {"W003", "W004", "E027", "E050", "W050", "W051"}  # tested below CASES
     tested = {check_id for _, check_id in CASES} | elsewhere
     assert defined | elsewhere == tested
-    expected = {f"E{number:03d}" for number in (*range(1, 33), *range(40, 45), 50, 70, 71, 72, 73)}
+    expected = {
+        f"E{number:03d}" for number in (*range(1, 33), *range(40, 45), 50, 70, 71, 72, 73, 74)
+    }
     expected |= {"W001", "W002", "W003", "W004", "W050", "W051"}
     assert tested == expected
 

@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "SEND_LOGIN_FAILED": False,
     "REMEMBER_DAYS": 0,
     "REMEMBER_STAFF": False,
+    "AUDIT_RETENTION_DAYS": 365,
 }
 
 # What tests/settings.py gives: the defaults and the two required values.
