@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import gettext
 import json
 import re
 import shutil
@@ -193,11 +194,33 @@ def placeholders(text: str) -> list[str]:
     return sorted(PLACEHOLDER.findall(text))
 
 
+def single_number_forms(entries: list[Entry]) -> set[int]:
+    """The plural forms that the language's rule picks for one number only (Arabic's 0, 1, 2)."""
+    found = re.search(r"plural\s*=\s*([^;]+)", entries[0].fields["msgstr"])
+    if found is None:
+        return set()
+    rule = gettext.c2py(found.group(1))
+    picked: dict[int, int] = {}
+    for n in range(1000):
+        picked[rule(n)] = picked.get(rule(n), 0) + 1
+    return {form for form, count in picked.items() if count == 1}
+
+
+def placeholders_fit(found: list[str], expected: list[str], single_number: bool) -> bool:
+    """The msgid's placeholders; a form for one number alone may leave out one, its count
+    ("محاولة واحدة", one attempt, as CLDR and Django's own Arabic catalogue write it)."""
+    if found == expected:
+        return True
+    missing = [name for name in expected if name not in found]
+    return single_number and len(missing) == 1 and sorted(found + missing) == expected
+
+
 def fill(language: str, translated: dict[str, str | list[str]]) -> list[str]:
     """Write ``translated`` into the language's catalogue; what went wrong, if anything."""
     path = catalogue(language)
     entries = parse(path.read_text(encoding="utf-8"))
     forms = nplurals(entries)
+    single_forms = single_number_forms(entries)
     by_key = {entry.key: entry for entry in entries[1:] if not entry.obsolete}
     settle_header(entries[0], language)
     problems = []
@@ -214,14 +237,13 @@ def fill(language: str, translated: dict[str, str | list[str]]) -> list[str]:
         if not plural and len(values) != 1:
             problems.append(f"{language}: {key!r} is not a plural")
             continue
-        expected = {
-            tuple(placeholders(entry.fields["msgid"])),
-            tuple(placeholders(entry.fields.get("msgid_plural", entry.fields["msgid"]))),
-        }
-        for text in values:
+        expected = placeholders(entry.fields.get("msgid_plural", entry.fields["msgid"]))
+        for index, text in enumerate(values):
             if not text.strip():
                 problems.append(f"{language}: {key!r}: an empty translation")
-            elif tuple(placeholders(text)) not in expected:
+            elif not placeholders_fit(
+                placeholders(text), expected, plural and index in single_forms
+            ):
                 problems.append(f"{language}: {key!r}: placeholders differ in {text!r}")
         if problems:
             continue
