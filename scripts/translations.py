@@ -130,8 +130,12 @@ HEADER = {
 
 
 def settle_header(header: Entry, language: str) -> None:
-    """A new catalogue's header (fuzzy, with makemessages' placeholders) made the project's."""
+    """A new catalogue's header (fuzzy, with makemessages' placeholders) made the project's;
+    an older one's revision date brought up to now."""
     if "fuzzy" not in header.flags:
+        header.fields["msgstr"] = re.sub(
+            r"PO-Revision-Date: [^\n]*", f"PO-Revision-Date: {_now()}", header.fields["msgstr"]
+        )
         return
     name = NAMES.get(language, language)
     header.flags.remove("fuzzy")
