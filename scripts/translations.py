@@ -4,6 +4,7 @@ Fill the package's catalogues without editing the .po files by hand.
     python scripts/translations.py todo [-l ar -l de ...] [-o todo.json]
     python scripts/translations.py fill done.json
     python scripts/translations.py check
+    python scripts/translations.py --locale example_project/locale todo
 
 ``todo`` lists, per language, every entry that is untranslated or fuzzy: its msgid, its
 msgid_plural and how many forms the language needs, and for a fuzzy one the old text and
@@ -36,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "django_singleconnect" / "locale"
+# The folder the commands work on: the package's, unless --locale names another (the example
+# project's, say).
+locale_folder = LOCALE
 # %(name)s, %(count)d, and str.format's {name} (the JSON answers and the checks use them).
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
 NPLURALS = re.compile(r"nplurals\s*=\s*(\d+)")
@@ -168,11 +172,12 @@ def nplurals(entries: list[Entry]) -> int:
 
 
 def catalogue(language: str) -> Path:
-    return LOCALE / language / "LC_MESSAGES" / "django.po"
+    return locale_folder / language / "LC_MESSAGES" / "django.po"
 
 
 def languages() -> list[str]:
-    return sorted(path.parent.parent.name for path in LOCALE.glob("*/LC_MESSAGES/django.po"))
+    found = locale_folder.glob("*/LC_MESSAGES/django.po")
+    return sorted(path.parent.parent.name for path in found)
 
 
 def todo(language: str) -> list[dict[str, object]]:
@@ -283,6 +288,9 @@ def compile_catalogue(language: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--locale", type=Path, default=LOCALE, help=f"the locale folder (default: {LOCALE})"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     todo_parser = commands.add_parser("todo", help="list what is untranslated or fuzzy")
     todo_parser.add_argument("-l", "--language", action="append", dest="languages")
@@ -291,6 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     fill_parser.add_argument("translations", type=Path)
     commands.add_parser("check", help="fail while any entry is empty or fuzzy")
     arguments = parser.parse_args(argv)
+    global locale_folder
+    locale_folder = arguments.locale
+    if not languages():
+        print(f"no catalogue in {locale_folder} (*/LC_MESSAGES/django.po)", file=sys.stderr)
+        return 1
 
     if arguments.command == "todo":
         wanted = {language: todo(language) for language in arguments.languages or languages()}
