@@ -476,3 +476,26 @@ def test_a_russian_request_activates_russian(signed_in, simulator):
 
 def test_the_next_test_starts_in_the_default_language():
     assert translation.get_language() == "en"
+
+
+ADMIN_INDEX = {
+    "tr": ("Başarısız kod denemeleri", "Doğrulama olayları"),
+    "ar": ("محاولات الرمز الفاشلة", "أحداث التحقق"),
+    "de": ("Fehlgeschlagene Code-Eingaben", "Verifizierungsereignisse"),
+    "es": ("Intentos de código fallidos", "Eventos de verificación"),
+    "fr": ("Tentatives de code échouées", "Événements de vérification"),
+    "ru": ("Неудачные попытки ввода кода", "События проверки"),
+}
+
+
+@by_language
+@pytest.mark.django_db
+def test_the_admin_labels_in_each_language(language, client, staff, login, pass_code):
+    login(client, "root")
+    pass_code(client, "root")
+    response = client.get("/admin/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    text = page(response)
+    for label in ADMIN_INDEX[language]:
+        assert f">{label}</a>" in text, (language, label)
+    assert "Failed code attempts" not in text
