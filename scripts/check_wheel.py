@@ -17,10 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "django_singleconnect"
 
+LANGUAGES = ("ar", "de", "es", "fr", "ru", "tr")
 REQUIRED = [
     f"{PACKAGE}/py.typed",
     f"{PACKAGE}/migrations/0001_initial.py",
-    f"{PACKAGE}/locale/tr/LC_MESSAGES/django.mo",
+    *(f"{PACKAGE}/locale/{language}/LC_MESSAGES/django.mo" for language in LANGUAGES),
     f"{PACKAGE}/templates/django_singleconnect/base.html",
     f"{PACKAGE}/templates/django_singleconnect/verify.html",
     f"{PACKAGE}/static/django_singleconnect/singleconnect.css",

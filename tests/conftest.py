@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 from django.test import Client
+from django.utils import translation
 
 from django_singleconnect import budget, state, views
 from django_singleconnect.client import close_sessions
@@ -29,6 +30,14 @@ def _fresh_cache_and_pool() -> Iterator[None]:
     yield
     forget_overrides()
     close_sessions()
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left() -> Iterator[None]:
+    """LocaleMiddleware leaves the last request's language active in the thread: without
+    this, a test that ends on a Russian page would turn the next tests' messages Russian."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -301,3 +301,91 @@ def test_the_pages_under_a_strict_content_security_policy(page: Page, strict_sit
     # The listener hears what the policy refuses: an inline style is one.
     page.evaluate("document.head.append(document.createElement('style'))")
     assert csp_violations(page) == ["style-src-elem refused inline"]
+
+
+# Where an element's text sits in its content box: the room left of it and right of it (px).
+TEXT_GAPS = """
+(element) => {
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  const text = range.getBoundingClientRect(), box = element.getBoundingClientRect();
+  const style = getComputedStyle(element);
+  return [
+    text.left - box.left - parseFloat(style.paddingLeft),
+    box.right - parseFloat(style.paddingRight) - text.right,
+  ];
+}
+"""
+
+
+# Where a button sits in its row (the flex box of .actions): the room left and right of it.
+ROW_GAPS = """
+(element) => {
+  const row = element.closest(".actions").getBoundingClientRect();
+  const box = element.getBoundingClientRect();
+  return [box.left - row.left, row.right - box.right];
+}
+"""
+
+
+def text_gaps(element: Locator) -> tuple[float, float]:
+    left, right = element.evaluate(TEXT_GAPS)
+    return left, right
+
+
+def row_gaps(element: Locator) -> tuple[float, float]:
+    left, right = element.evaluate(ROW_GAPS)
+    return left, right
+
+
+def test_an_arabic_page_reads_right_to_left(
+    new_page: Callable[..., Page], strict_site: Site
+) -> None:
+    site = strict_site
+    page = new_page(locale="ar")
+    page.add_init_script(LISTEN_FOR_VIOLATIONS)
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and refused.append(message.text),
+    )
+    page.goto(f"{site.url}/")
+    log_in(page, "amal")
+    code_page(page, site)
+
+    html = page.locator("html")
+    expect(html).to_have_attribute("lang", "ar")
+    expect(html).to_have_attribute("dir", "rtl")
+    heading = page.get_by_role("heading")
+    expect(heading).to_have_text("أدخل رمز تسجيل الدخول")
+    assert computed(page.locator("main"), "direction") == "rtl"
+    # The heading's text hugs the card's right edge, with the room on its left.
+    left, right = text_gaps(heading)
+    assert abs(right) < 1 < 50 < left, (left, right)
+    # Rows of buttons start on the right: Verify alone in its row, then "Send a new code" to
+    # the right of "Sign out".
+    left, right = row_gaps(page.get_by_role("button", name="تحقّق", exact=True))
+    assert abs(right) < 1 < 50 < left, (left, right)
+    resend = page.get_by_role("button", name="إرسال رمز جديد").bounding_box()
+    sign_out = page.get_by_role("button", name="تسجيل الخروج").bounding_box()
+    assert resend is not None
+    assert sign_out is not None
+    assert resend["x"] > sign_out["x"] + sign_out["width"]
+    # Digits stay left to right: a code typed or pasted reads as it was sent.
+    token = page.locator("input[name=token]")
+    assert computed(token, "direction") == "ltr"
+    assert csp_violations(page) == []
+
+    # A wrong code: Arabic's dual ("two attempts"), right-aligned, under the same policy.
+    send_code(page, wrong_code(site.code("amal")), button="تحقّق")
+    error = page.locator("#token-errors li")
+    expect(error).to_have_text("هذا الرمز غير صحيح. تبقّت لديك محاولتان.")
+    left, right = text_gaps(error)
+    assert abs(right) < 1 < 50 < left, (left, right)
+    assert csp_violations(page) == []
+
+    send_code(page, site.code("amal"), button="تحقّق")
+    expect(page).to_have_url(f"{site.url}/")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert csp_violations(page) == []
+    assert refused == []
