@@ -40,6 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 REQUIRE_BROWSER = "SINGLECONNECT_REQUIRE_BROWSER"
+#: How the reason of a skip for want of a browser starts (the run's summary looks for it).
+SKIPPED_BROWSER_TESTS = "browser tests skipped"
 
 PASSWORD = "correct horse"
 # One user per scenario, so that wrong codes, lockouts and resends never meet.
@@ -90,7 +92,7 @@ def import_playwright() -> ModuleType:
                 f"The browser tests cannot run: {problem}. {REQUIRE_BROWSER}=1 requires them.",
                 pytrace=False,
             )
-        pytest.skip(f"browser tests skipped: {problem}", allow_module_level=True)
+        pytest.skip(f"{SKIPPED_BROWSER_TESTS}: {problem}", allow_module_level=True)
     return importlib.import_module("playwright.sync_api")
 
 
