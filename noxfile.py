@@ -23,6 +23,7 @@ SUITE = [
     "README.md",
     "CONTRIBUTING.md",
     "Makefile",
+    "docs",
 ]
 
 nox.options.default_venv_backend = "venv"

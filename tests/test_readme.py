@@ -204,6 +204,19 @@ def test_the_readme_leads_with_the_two_commands() -> None:
         assert re.search(rf"^{variable} \?= ", MAKEFILE, re.MULTILINE), variable
 
 
+def test_the_pictures_the_readme_shows_are_committed() -> None:
+    shown = re.findall(r'<img src="([^"]+)"', README)
+    assert shown == ["docs/images/code-page.png", "docs/images/phone.png"]
+    for name in shown:
+        assert (ROOT / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    # Every picture CONTRIBUTING.md lists, and no other, is in docs/images/.
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    start = contributing.index("## Screenshots")
+    section = contributing[start : contributing.index("```sh", start)]
+    listed = set(re.findall(r"`([a-z-]+\.png)`", section))
+    assert listed == {path.name for path in (ROOT / "docs" / "images").glob("*.png")}
+
+
 def test_the_integrators_path_comes_before_the_contributors() -> None:
     headings = re.findall(r"^## (.+)$", README, re.MULTILINE)
     assert headings[:4] == [

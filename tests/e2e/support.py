@@ -45,7 +45,7 @@ SKIPPED_BROWSER_TESTS = "browser tests skipped"
 
 PASSWORD = "correct horse"
 # One user per scenario, so that wrong codes, lockouts and resends never meet.
-USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank")
+USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank", "grace", "heidi")
 SUPERUSER = "root"
 
 # The policies the scenarios rely on, small so that they run in seconds.
@@ -202,7 +202,7 @@ def wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) ->
             with requests.get(f"{url}/accounts/login/", timeout=2) as response:
                 if response.status_code == 200:
                     return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or a busy machine
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within 30 s:\n{log_tail(log)}")
