@@ -112,6 +112,15 @@ def test_the_form_opens_on_a_fresh_install_too(admin_client: Client) -> None:
     assert SingleConnectConfiguration.objects.count() == 1
 
 
+def test_staff_without_the_permissions_make_no_row() -> None:
+    stranger = User.objects.create_user("stranger", password="pw", is_staff=True)
+    client = Client()
+    verify_session(client, stranger)
+    assert client.get(CONFIG_URL).status_code == 403
+    assert client.get(CHANGE_URL).status_code == 403
+    assert not SingleConnectConfiguration.objects.exists()
+
+
 def test_the_form_saves_and_nothing_else(admin_client: Client) -> None:
     content = admin_client.get(CHANGE_URL).content.decode()
     assert 'name="_save"' in content

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -165,9 +166,10 @@ class SingleConnectConfigurationAdmin(admin.ModelAdmin):  # type: ignore[type-ar
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        # One row: the list would only ever hold it, so go straight to its form. An empty
-        # row changes nothing (every field falls back to settings.py), so no trace is due.
-        SingleConnectConfiguration.objects.get_or_create(pk=1)
+        # One row: the list would only ever hold it, so go straight to its form.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        self._make_the_row(request)
         return HttpResponseRedirect(
             reverse("admin:django_singleconnect_singleconnectconfiguration_change", args=[1])
         )
@@ -180,5 +182,13 @@ class SingleConnectConfigurationAdmin(admin.ModelAdmin):  # type: ignore[type-ar
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         if unquote(object_id) == "1":  # a bookmark of the form, before the row exists
-            SingleConnectConfiguration.objects.get_or_create(pk=1)
+            self._make_the_row(request)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _make_the_row(self, request: HttpRequest) -> None:
+        """
+        The empty row, for staff who may see it. Empty, it changes nothing (every field falls
+        back to settings.py), so no trace is due.
+        """
+        if self.has_view_or_change_permission(request):
+            SingleConnectConfiguration.objects.get_or_create(pk=1)
