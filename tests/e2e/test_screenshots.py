@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.support import MAX_ATTEMPTS, PASSWORD, SUPERUSER, Site, import_playwright, wrong_code
+from tests.e2e.support import (
+    MAX_ATTEMPTS,
+    PASSWORD,
+    PICTURE_USERS,
+    SUPERUSER,
+    Site,
+    import_playwright,
+    wrong_code,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Response
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
 expect = import_playwright().expect
 
 SCREENSHOTS = "SINGLECONNECT_SCREENSHOTS"
+DESKTOP_USER, PHONE_USER = PICTURE_USERS
 DESKTOP = {"width": 960, "height": 600}
 #: A common phone's CSS pixels (iPhone 12 to 15), at its pixel ratio.
 PHONE = {"width": 390, "height": 844}
@@ -88,7 +97,7 @@ def test_the_code_page_a_wrong_code_the_lockout_and_the_503_page(
     site.fault("error", endpoint="otpstatus")
     page.goto("/")
     with page.expect_response(lambda response: "/2fa/verify/" in response.url) as answer:
-        sign_in(page, "grace")
+        sign_in(page, DESKTOP_USER)
     assert answer.value.status == 503
     expect(page.locator("input[name=token]")).to_have_count(0)
     picture(page, pictures, "unavailable")
@@ -99,7 +108,7 @@ def test_the_code_page_a_wrong_code_the_lockout_and_the_503_page(
     expect(page.locator("input[name=token]")).to_be_visible()
     picture(page, pictures, "code-page")
 
-    wrong = wrong_code(site.code("grace"))
+    wrong = wrong_code(site.code(DESKTOP_USER))
     type_code(page, wrong)
     expect(page.locator("#token-errors")).to_contain_text(f"{MAX_ATTEMPTS - 1} attempts left")
     picture(page, pictures, "wrong-code")
@@ -123,7 +132,7 @@ def test_the_phone_layout(new_page: Callable[..., Page], site: Site, pictures: P
         has_touch=True,
     )
     page.goto("/")
-    sign_in(page, "heidi")
+    sign_in(page, PHONE_USER)
     token = page.locator("input[name=token]")
     expect(token).to_be_visible()
     # The form above the fold, and nothing wider than the phone.
