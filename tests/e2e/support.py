@@ -46,9 +46,9 @@ SKIPPED_BROWSER_TESTS = "browser tests skipped"
 PASSWORD = "correct horse"
 # One user per scenario, so that wrong codes, lockouts and resends never meet.
 USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank")
+SUPERUSER = "root"
 #: Those of tests/e2e/test_screenshots.py: the pictures of the docs show their names.
 PICTURE_USERS = ("ada", "kim")
-SUPERUSER = "root"
 
 # The policies the scenarios rely on, small so that they run in seconds.
 MAX_ATTEMPTS = 3
