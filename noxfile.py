@@ -15,7 +15,16 @@ import nox
 
 ROOT = Path(__file__).parent
 # What the suite needs besides the package; the package itself comes from the wheel.
-SUITE = ["tests", "example_project", "manage.py", "pyproject.toml", "README.md"]
+SUITE = [
+    "tests",
+    "example_project",
+    "manage.py",
+    "pyproject.toml",
+    "README.md",
+    "CONTRIBUTING.md",
+    "Makefile",
+    "docs",
+]
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False

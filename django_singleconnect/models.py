@@ -166,7 +166,8 @@ class AttemptCounter(models.Model):
     last_lockout_at = models.DateTimeField(_("last lockout"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("failed code attempts")
+        # One row per username, which the admin counts: "1 failed code attempt".
+        verbose_name = _("failed code attempt")
         verbose_name_plural = _("failed code attempts")
 
     def __str__(self) -> str:
@@ -246,8 +247,8 @@ class CodeBudget(models.Model):
     version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
-        verbose_name = _("codes sent")
-        verbose_name_plural = _("codes sent")
+        verbose_name = _("code budget")
+        verbose_name_plural = _("code budgets")
 
     def __str__(self) -> str:
         return self.username

@@ -6,10 +6,13 @@ import re
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.admin.sites import site
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
+from django.db import connection
 from django.test import Client, RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_singleconnect.admin import AttemptCounterAdmin, _shown
@@ -81,21 +84,106 @@ def test_the_admin_needs_the_second_factor(client: Client, admin_user: User) -> 
     assert response["Location"].startswith("/2fa/verify/")
     verify_session(client, admin_user)
     assert client.get(CONFIG_URL).status_code == 302
-    assert client.get(ADD_URL).status_code == 200
+    assert client.get(CHANGE_URL).status_code == 200
 
 
-def test_the_list_goes_to_the_one_row(admin_client: Client) -> None:
+def test_the_list_goes_to_the_one_row_made_if_need_be(admin_client: Client) -> None:
     response = admin_client.get(CONFIG_URL)
     assert response.status_code == 302
-    assert response["Location"] == ADD_URL
-    SingleConnectConfiguration.objects.create(hostname="admin.example.com")
-    response = admin_client.get(CONFIG_URL)
     assert response["Location"] == CHANGE_URL
+    row = SingleConnectConfiguration.objects.get()
+    assert (row.pk, row.overrides()) == (1, {})  # empty: settings.py still decides
+    assert not VerificationEvent.objects.exists()  # so nothing changed, nothing to record
+    SingleConnectConfiguration.objects.filter(pk=1).update(hostname="admin.example.com")
+    assert admin_client.get(CONFIG_URL)["Location"] == CHANGE_URL
+    assert SingleConnectConfiguration.objects.get().hostname == "admin.example.com"
+    # The index links to the form, and never offers to add another.
+    index = admin_client.get("/admin/").content.decode()
+    assert f'href="{CONFIG_URL}"' in index
+    assert ADD_URL not in index
+
+
+def test_the_form_opens_on_a_fresh_install_too(admin_client: Client) -> None:
+    # A bookmark of the form, before anything made the row.
+    response = admin_client.get(CHANGE_URL)
+    assert response.status_code == 200
+    assert response.context["original"].pk == 1
+    assert admin_client.get(f"{CONFIG_URL}2/change/").status_code == 302  # the admin's "no such"
+    assert SingleConnectConfiguration.objects.count() == 1
+
+
+def test_staff_without_the_permissions_make_no_row() -> None:
+    stranger = User.objects.create_user("stranger", password="pw", is_staff=True)
+    client = Client()
+    verify_session(client, stranger)
+    assert client.get(CONFIG_URL).status_code == 403
+    assert client.get(CHANGE_URL).status_code == 403
+    assert not SingleConnectConfiguration.objects.exists()
+
+
+def test_the_form_saves_and_nothing_else(admin_client: Client) -> None:
+    content = admin_client.get(CHANGE_URL).content.decode()
+    assert 'name="_save"' in content
+    assert 'name="_continue"' in content
+    for absent in ('name="_addanother"', 'name="_saveasnew"', "Save and add another", ADD_URL):
+        assert absent not in content, absent
+
+
+def fallback(response: Any, field: str) -> str:
+    return str(response.context["adminform"].form.fields[field].help_text)
+
+
+@override_settings(SINGLECONNECT_MAX_ATTEMPTS=7, SINGLECONNECT_ENFORCE="all")
+def test_blank_fields_say_what_they_fall_back_to(admin_client: Client) -> None:
+    SingleConnectConfiguration.objects.create(max_attempts=3)  # the row's value: still said
+    response = admin_client.get(CHANGE_URL)
+    assert fallback(response, "hostname") == (
+        "host or host:port of Single Connect, without scheme or path. "
+        "Empty: &#x27;sc.example.com&#x27;, from SINGLECONNECT_HOSTNAME in settings.py."
+    )
+    assert fallback(response, "max_attempts") == (
+        "Empty: 7, from SINGLECONNECT_MAX_ATTEMPTS in settings.py."
+    )
+    assert fallback(response, "lockout_seconds") == (
+        "Empty: 900, the default (SINGLECONNECT_LOCKOUT_SECONDS is not in settings.py)."
+    )
+    # A choice by its label, as the menu shows it.
+    assert fallback(response, "enforce") == (
+        "Empty: Every view for signed-in users, from SINGLECONNECT_ENFORCE in settings.py."
+    )
+    assert fallback(response, "otp_inactive_policy") == (
+        "Empty: Allow: users without OTP pass the step, the default "
+        "(SINGLECONNECT_OTP_INACTIVE_POLICY is not in settings.py)."
+    )
+    assert "Empty: 7, from SINGLECONNECT_MAX_ATTEMPTS in settings.py." in response.content.decode()
+
+
+def test_the_fallback_follows_settings_py_and_is_escaped(
+    admin_client: Client, settings: Any
+) -> None:
+    del settings.SINGLECONNECT_HOSTNAME
+    settings.SINGLECONNECT_APPLICATION_NAME = "<b>intranet</b>"
+    settings.SINGLECONNECT_OTP_INACTIVE_POLICY = "mysite.policies.who"  # a callable's path
+    response = admin_client.get(CHANGE_URL)
+    assert fallback(response, "hostname").endswith(
+        "Empty: none, as SINGLECONNECT_HOSTNAME is not in settings.py."
+    )
+    content = response.content.decode()
+    assert "<b>intranet</b>" not in content
+    assert fallback(response, "application_name") == (
+        "The application name this site is registered under in Single Connect. Empty: "
+        "&#x27;&lt;b&gt;intranet&lt;/b&gt;&#x27;, from SINGLECONNECT_APPLICATION_NAME in "
+        "settings.py."
+    )
+    assert fallback(response, "otp_inactive_policy") == (
+        "Empty: &#x27;mysite.policies.who&#x27;, from SINGLECONNECT_OTP_INACTIVE_POLICY in "
+        "settings.py."
+    )
 
 
 def test_every_effective_value_and_its_source(admin_client: Client) -> None:
     with override_settings(SINGLECONNECT_SCHEME="http", SINGLECONNECT_TIMEOUT=(1, 2)):
-        response = admin_client.get(ADD_URL)
+        response = admin_client.get(CHANGE_URL)
     assert response.status_code == 200
     rows = effective(response)
     assert list(rows) == [option.setting for option in OPTIONS.values()]
@@ -164,10 +252,10 @@ def test_proxies_are_shown_without_credentials(value: Any, shown: str) -> None:
     assert _shown("SINGLECONNECT_PROXIES", value) == shown
 
 
-def test_adding_the_row_overrides_and_drops_the_cache(admin_client: Client) -> None:
+def test_the_first_save_overrides_and_drops_the_cache(admin_client: Client) -> None:
     assert get_config().HOSTNAME == "sc.example.com"  # cached now
     response = admin_client.post(
-        ADD_URL, {**FORM, "hostname": "admin.example.com:8443", "max_attempts": "3"}
+        CHANGE_URL, {**FORM, "hostname": "admin.example.com:8443", "max_attempts": "3"}
     )
     assert response.status_code == 302
     row = SingleConnectConfiguration.objects.get()
@@ -213,14 +301,15 @@ def test_changing_the_row_overrides_and_drops_the_cache(admin_client: Client) ->
 )
 def test_bad_values_are_refused(admin_client: Client, field: str, value: str) -> None:
     assert get_config().HOSTNAME == "sc.example.com"
-    response = admin_client.post(ADD_URL, {**FORM, field: value})
+    response = admin_client.post(CHANGE_URL, {**FORM, field: value})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors[field]
-    assert not SingleConnectConfiguration.objects.exists()
+    assert SingleConnectConfiguration.stored_overrides() == {}
     assert get_config().HOSTNAME == "sc.example.com"
 
 
 def test_only_one_row(admin_client: Client, admin_user: User) -> None:
+    assert admin_client.get(ADD_URL).status_code == 403  # not even on a fresh install
     SingleConnectConfiguration.objects.create(hostname="admin.example.com")
     assert admin_client.get(ADD_URL).status_code == 403
     assert admin_client.post(ADD_URL, {**FORM, "hostname": "b.example.com"}).status_code == 403
@@ -297,6 +386,134 @@ def test_counters_are_read_only_on_their_page(admin_client: Client) -> None:
     assert (counter.username, counter.failures) == ("alice", 3)
 
 
+def test_counters_are_never_written_by_their_page(admin_client: Client) -> None:
+    # "Save" would write back the counts read a moment before, over a wrong code counted in
+    # between by another request: the page has no Save, and a posted form writes nothing.
+    counter = AttemptCounter.objects.create(username="alice", failures=3)
+    page = f"{COUNTERS_URL}{counter.pk}/change/"
+    content = admin_client.get(page).content.decode()
+    assert 'name="_save"' not in content
+    assert 'name="_continue"' not in content
+    assert 'name="lockouts"' not in content  # every field read-only
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.post(page, {"_save": "Save"})
+    assert response.status_code == 302
+    table = AttemptCounter._meta.db_table
+    assert not [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and table in q["sql"]]
+
+
+@pytest.fixture
+def locked() -> AttemptCounter:
+    now = timezone.now()
+    return AttemptCounter.objects.create(
+        username="alice",
+        failures=5,
+        last_attempt_at=now,
+        locked_until=now + dt.timedelta(minutes=15),
+        lockouts=2,
+    )
+
+
+def clear_url(counter: AttemptCounter) -> str:
+    return f"{COUNTERS_URL}{counter.pk}/clear/"
+
+
+def clearances() -> list[tuple[str, Any, str]]:
+    return [
+        (event.username, event.user, event.detail)
+        for event in VerificationEvent.objects.filter(
+            event=VerificationEvent.Kind.LOCKOUT_CLEARED
+        ).order_by("pk")
+    ]
+
+
+def test_the_clear_button_on_a_rows_own_page(
+    admin_user: User, locked: AttemptCounter, password: str
+) -> None:
+    other = AttemptCounter.objects.create(username="bob", failures=2)
+    client = Client(enforce_csrf_checks=True)
+    verify_session(client, admin_user)
+    page = client.get(f"{COUNTERS_URL}{locked.pk}/change/")
+    content = page.content.decode()
+    assert f'formaction="{clear_url(locked)}"' in content
+    assert 'value="Clear the lockout"' in content
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', content)
+    assert token is not None
+
+    # Without the form's CSRF token: refused.
+    assert client.post(clear_url(locked)).status_code == 403
+    assert clearances() == []
+
+    response = client.post(clear_url(locked), {"csrfmiddlewaretoken": token[1]}, follow=True)
+    assert response.redirect_chain == [(f"{COUNTERS_URL}{locked.pk}/change/", 302)]
+    assert "Cleared the lockout of alice: they may type codes again." in (response.content.decode())
+    locked.refresh_from_db()
+    assert (locked.failures, locked.locked_until, locked.lockouts) == (0, None, 0)
+    other.refresh_from_db()
+    assert other.failures == 2  # that row's user alone
+    assert clearances() == [("alice", admin_user, "by admin")]
+
+
+def test_the_clear_button_is_post_only_and_for_rows_that_exist(
+    admin_client: Client, locked: AttemptCounter
+) -> None:
+    assert admin_client.get(clear_url(locked)).status_code == 405
+    assert admin_client.post(f"{COUNTERS_URL}999/clear/").status_code == 404
+    locked.refresh_from_db()
+    assert locked.locked_until is not None
+    assert clearances() == []
+
+
+def test_only_staff_who_may_change_counters_get_the_button(locked: AttemptCounter) -> None:
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_attemptcounter"))
+    client = Client()
+    verify_session(client, viewer)
+    page = client.get(f"{COUNTERS_URL}{locked.pk}/change/")
+    assert page.status_code == 200
+    assert "Clear the lockout" not in page.content.decode()
+    assert client.post(clear_url(locked)).status_code == 403
+    locked.refresh_from_db()
+    assert locked.locked_until is not None
+    assert clearances() == []
+    # Not staff at all: the admin's login page.
+    anonymous = Client()
+    assert anonymous.post(clear_url(locked))["Location"].startswith("/admin/login/")
+
+
+def test_deleting_a_row_clears_its_lockout_and_is_recorded(
+    admin_client: Client, admin_user: User, locked: AttemptCounter
+) -> None:
+    response = admin_client.post(f"{COUNTERS_URL}{locked.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not AttemptCounter.objects.filter(username="alice").exists()
+    assert clearances() == [("alice", admin_user, "by admin (row deleted)")]
+
+    bob = AttemptCounter.objects.create(username="bob", failures=1)
+    carol = AttemptCounter.objects.create(username="carol", failures=4)
+    response = admin_client.post(
+        COUNTERS_URL,
+        {"action": "delete_selected", "_selected_action": [bob.pk, carol.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not AttemptCounter.objects.exists()
+    assert sorted(clearances()[1:]) == [
+        ("bob", admin_user, "by admin (row deleted)"),
+        ("carol", admin_user, "by admin (row deleted)"),
+    ]
+
+
+def test_names_agree_with_their_counts(admin_client: Client) -> None:
+    AttemptCounter.objects.create(username="alice")
+    assert "1 failed code attempt\n" in admin_client.get(COUNTERS_URL).content.decode()
+    AttemptCounter.objects.create(username="bob")
+    assert "2 failed code attempts\n" in admin_client.get(COUNTERS_URL).content.decode()
+    for model in apps.get_app_config("django_singleconnect").get_models():
+        singular, plural = str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
+        if model is not SingleConnectConfiguration:  # one row: "settings" either way
+            assert singular != plural, model
+
+
 @pytest.mark.parametrize(("minutes", "expected"), [(None, False), (-1, False), (10, True)])
 def test_is_locked(minutes: int | None, expected: bool) -> None:
     until = None if minutes is None else timezone.now() + dt.timedelta(minutes=minutes)
@@ -327,6 +544,20 @@ def test_the_audit_log_is_listed(admin_client: Client, event: VerificationEvent)
     assert "delete_selected" not in content
     response = admin_client.get(EVENTS_URL, {"q": "nobody"})
     assert "alice-sc" not in response.content.decode()
+
+
+def test_audit_times_show_seconds(admin_client: Client, event: VerificationEvent) -> None:
+    at = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc)
+    VerificationEvent.objects.filter(pk=event.pk).update(created_at=at)
+    listing = admin_client.get(EVENTS_URL).content.decode()
+    assert re.search(r'<th class="field-time"><a [^>]+>2026-03-04 05:06:07</a></th>', listing)
+    with override_settings(TIME_ZONE="Europe/Istanbul"):  # UTC+3: the site's time zone
+        page = admin_client.get(f"{EVENTS_URL}{event.pk}/change/").content.decode()
+    assert "2026-03-04 08:06:07" in page
+    AttemptCounter.objects.create(username="alice", last_attempt_at=at, locked_until=at)
+    listing = admin_client.get(COUNTERS_URL).content.decode()
+    assert '<td class="field-last_attempt">2026-03-04 05:06:07</td>' in listing
+    assert '<td class="field-locked_until_time">2026-03-04 05:06:07</td>' in listing
 
 
 def test_the_audit_log_is_read_only(admin_client: Client, event: VerificationEvent) -> None:

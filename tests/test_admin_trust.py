@@ -109,7 +109,10 @@ def test_the_model_permission_alone_cannot_change_the_connection(settings_staff:
 
 def test_on_a_fresh_install_the_add_permission_is_no_way_around(settings_staff: Client) -> None:
     assert not SingleConnectConfiguration.objects.exists()
-    response = settings_staff.post(ADD_URL, {**FORM, "hostname": EVIL, "enforce": "decorated"})
+    form = {**FORM, "hostname": EVIL, "enforce": "decorated"}
+    assert settings_staff.post(ADD_URL, form).status_code == 403  # no add form, ever
+    # The first save of the row made on the way to its form.
+    response = settings_staff.post(CHANGE_URL, form)
     assert response.status_code == 302
     row = SingleConnectConfiguration.objects.get()
     assert (row.hostname, row.enforce) == ("", "")
@@ -123,7 +126,7 @@ def test_superusers_and_the_connection_permission_may(who: str) -> None:
     else:
         user = staff("operator", *MODEL_PERMISSIONS, "change_connection")
     client = signed_in(user)
-    response = client.post(ADD_URL, {**FORM, "hostname": "sc2.example.com", "enforce": "all"})
+    response = client.post(CHANGE_URL, {**FORM, "hostname": "sc2.example.com", "enforce": "all"})
     assert response.status_code == 302
     config = get_config()
     assert (config.HOSTNAME, config.ENFORCE) == ("sc2.example.com", "all")
@@ -177,7 +180,7 @@ def test_a_row_written_past_the_form_cannot_widen_the_list(root: Client, allowed
 
 
 def test_without_a_list_any_valid_host_name_may_be_saved(root: Client) -> None:
-    assert root.post(ADD_URL, {**FORM, "hostname": EVIL}).status_code == 302
+    assert root.post(CHANGE_URL, {**FORM, "hostname": EVIL}).status_code == 302
     assert get_config().HOSTNAME == EVIL
 
 
@@ -188,7 +191,7 @@ def test_every_change_is_recorded_with_who_and_each_old_and_new_value(
     root: Client, changes_seen: list[dict[str, Any]], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="django_singleconnect")
-    root.post(ADD_URL, {**FORM, "hostname": "sc2.example.com", "max_attempts": "3"})
+    root.post(CHANGE_URL, {**FORM, "hostname": "sc2.example.com", "max_attempts": "3"})
     root.post(CHANGE_URL, {**FORM, "hostname": "sc3.example.com", "max_attempts": "3"})
     root.post(CHANGE_URL, {**FORM, "hostname": "sc3.example.com", "max_attempts": "3"})  # same
 
@@ -227,7 +230,7 @@ def test_a_change_outside_the_admin_is_recorded_too(changes_seen: list[dict[str,
 
 
 def test_the_change_is_shown_in_the_audit_log(root: Client) -> None:
-    root.post(ADD_URL, {**FORM, "hostname": "sc2.example.com"})
+    root.post(CHANGE_URL, {**FORM, "hostname": "sc2.example.com"})
     event = VerificationEvent.objects.get(event=VerificationEvent.Kind.SETTINGS_CHANGED)
     page = root.get(f"{EVENTS_URL}{event.pk}/change/").content.decode()
     assert "<td><code>None</code></td><td><code>&#x27;sc2.example.com&#x27;</code></td>" in page

@@ -1,7 +1,8 @@
 """
-The README, followed as written: "Installation in your project" on a project fresh from
-``django-admin startproject``, then the example of "Testing your project" run by pytest in
-that project. The snippets are taken from the README itself, so they cannot drift from it.
+The README, followed as written: the two commands it leads with, "Installation in your
+project" on a project fresh from ``django-admin startproject``, then the example of "Testing
+your project" run by pytest in that project. The snippets are taken from the README itself,
+so they cannot drift from it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django_singleconnect.simulator import Simulator
 from tests.helpers import ROOT, environment
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 FENCE = re.compile(r"^( *)```[a-z]*\n(.*?)^\1```$", re.MULTILINE | re.DOTALL)
 CHECK_ID = re.compile(r"\(([a-z_.]+\.[EW]\d{3})\)")
 
@@ -28,6 +30,13 @@ def block(first_line: str) -> str:
     matching = [body for body in found if body.splitlines()[0] == first_line]
     assert len(matching) == 1, f"no single README block starts with {first_line!r}"
     return matching[0]
+
+
+def section(heading: str) -> str:
+    """The README's section under ``## heading``, up to the next one."""
+    start = README.index(f"\n## {heading}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else len(README)]
 
 
 def run(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -178,3 +187,50 @@ def test_the_installation_names_what_a_fresh_project_lacks() -> None:
         "manage.py singleconnect_simulator --port 8765",
     ):
         assert needed in installation, needed
+
+
+def test_the_readme_leads_with_the_two_commands() -> None:
+    first = README.index("\n## ")
+    assert README[first:].startswith("\n## Try it: two commands\n")
+    try_it = section("Try it: two commands")
+    assert block("make demo") == "make demo\n"
+    assert block("make test") == "make test\n"
+    assert "make demo ADDRPORT=127.0.0.1:8001" in try_it
+    assert "skipped with a note when Chromium is" in try_it
+    # Targets of the Makefile, which also takes the variables the README names.
+    targets = re.findall(r"^([a-z]+):", MAKEFILE, re.MULTILINE)
+    assert {"demo", "test", "install", "screenshots"} <= set(targets)
+    for variable in ("ADDRPORT", "PYTHON", "EXTRAS"):
+        assert re.search(rf"^{variable} \?= ", MAKEFILE, re.MULTILINE), variable
+
+
+def test_the_pictures_the_readme_shows_are_committed() -> None:
+    shown = re.findall(r'<img src="([^"]+)"', README)
+    assert shown == ["docs/images/code-page.png", "docs/images/phone.png"]
+    for name in shown:
+        assert (ROOT / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    # Every picture CONTRIBUTING.md lists, and no other, is in docs/images/.
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    start = contributing.index("## Screenshots")
+    section = contributing[start : contributing.index("```sh", start)]
+    listed = set(re.findall(r"`([a-z-]+\.png)`", section))
+    assert listed == {path.name for path in (ROOT / "docs" / "images").glob("*.png")}
+
+
+def test_the_integrators_path_comes_before_the_contributors() -> None:
+    headings = re.findall(r"^## (.+)$", README, re.MULTILINE)
+    assert headings[:4] == [
+        "Try it: two commands",
+        "Requirements",
+        "Installation in your project",
+        "How it works",
+    ]
+    assert headings[-1] == "Contributing"
+    # The gates live in CONTRIBUTING.md, which the README points to.
+    assert "](CONTRIBUTING.md)" in section("Try it: two commands")
+    assert "](CONTRIBUTING.md)" in section("Contributing")
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    for heading in ("Each gate alone", "Mutation testing", "Benchmarks", "Translations"):
+        assert f"\n## {heading}\n" in contributing
+        assert heading not in README
+    assert "scripts/translations.py fill" in contributing

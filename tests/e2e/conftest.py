@@ -1,7 +1,8 @@
 """
 Fixtures for the browser tests: the simulator and the example site, plain and under a strict
 Content Security Policy, for the whole session, Chromium for this package of tests, a fresh
-browser context for each test; and, when a test fails, its pages kept under ``reports/e2e/``.
+browser context for each test; when a test fails, its pages kept under ``reports/e2e/``; and,
+when the browser tests were skipped, a note at the end of the run saying why and what to do.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from django_singleconnect.simulator import Simulator
 from tests.e2e.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    REQUIRE_BROWSER,
+    SKIPPED_BROWSER_TESTS,
     Site,
+    browser_problem,
     log_tail,
     prepare_database,
     site_environment,
@@ -172,3 +176,34 @@ def _keep(page: Page, folder: Path, stem: str) -> str:
     except Error as error:  # a closed or crashed page
         return f"{page.url}: not kept ({error.message})"
     return f"{page.url}: {screenshot}, {html}"
+
+
+# -- the note when there is no browser ---------------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """
+    Say it plainly when the browser tests did not run: a line among the skips is easy to miss,
+    and without ``-rs`` pytest shows only their number.
+    """
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if SKIPPED_BROWSER_TESTS in _skip_reason(report)
+    ]
+    problem = browser_problem()
+    if not skipped or problem is None:
+        return
+    terminalreporter.write_sep("-", "browser tests not run", yellow=True)
+    terminalreporter.write_line(f"The browser tests in tests/e2e/ were skipped: {problem}.")
+    terminalreporter.write_line(
+        f"They drive the system's Chromium at {CHROMIUM} through Playwright, never a "
+        f"downloaded browser. With {REQUIRE_BROWSER}=1 (as in .ci/run), this is a failure."
+    )
+
+
+def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # (path, line, "Skipped: reason")
+        return str(longrepr[2])
+    return str(longrepr)

@@ -40,11 +40,15 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 REQUIRE_BROWSER = "SINGLECONNECT_REQUIRE_BROWSER"
+#: How the reason of a skip for want of a browser starts (the run's summary looks for it).
+SKIPPED_BROWSER_TESTS = "browser tests skipped"
 
 PASSWORD = "correct horse"
 # One user per scenario, so that wrong codes, lockouts and resends never meet.
 USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank", "grace", "heidi", "amal")
 SUPERUSER = "root"
+#: Those of tests/e2e/test_screenshots.py: the pictures of the docs show their names.
+PICTURE_USERS = ("ada", "kim")
 
 # The policies the scenarios rely on, small so that they run in seconds.
 MAX_ATTEMPTS = 3
@@ -59,7 +63,7 @@ from django.core.management import call_command
 
 call_command("migrate", interactive=False, verbosity=0)
 User = get_user_model()
-for name in {USERS!r}:
+for name in {USERS + PICTURE_USERS!r}:
     User.objects.create_user(name, password={PASSWORD!r})
 User.objects.create_superuser({SUPERUSER!r}, password={PASSWORD!r})
 """
@@ -91,7 +95,7 @@ def import_playwright() -> ModuleType:
                 f"The browser tests cannot run: {problem}. {REQUIRE_BROWSER}=1 requires them.",
                 pytrace=False,
             )
-        pytest.skip(f"browser tests skipped: {problem}", allow_module_level=True)
+        pytest.skip(f"{SKIPPED_BROWSER_TESTS}: {problem}", allow_module_level=True)
     return importlib.import_module("playwright.sync_api")
 
 
@@ -202,7 +206,7 @@ def wait_until_serving(process: subprocess.Popen[bytes], url: str, log: Path) ->
             with requests.get(f"{url}/accounts/login/", timeout=2) as response:
                 if response.status_code == 200:
                     return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or a busy machine
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within 30 s:\n{log_tail(log)}")
