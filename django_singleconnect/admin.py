@@ -187,11 +187,11 @@ class AttemptCounterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class VerificationEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """The audit log: read-only, for everyone."""
 
-    list_display = ("created_at", "event", "username", "user", "ip_address", "detail")
+    list_display = ("created_at", "event", "username", "user", "ip_address", "node", "detail")
     exclude = ("changes",)
     readonly_fields = ("changes_made",)
     list_filter = ("event", "created_at")
-    search_fields = ("username", "ip_address", "detail")
+    search_fields = ("username", "ip_address", "node", "detail")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
 

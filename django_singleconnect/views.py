@@ -94,6 +94,11 @@ class Step:
         return self.pending["username"]
 
     @property
+    def node(self) -> str:
+        """The node that issued this login's latest code ("" before the first)."""
+        return self.pending.get("node", "")
+
+    @property
     def key(self) -> str:
         """The normalised username every counter is kept under."""
         return counter_key(self.username)
@@ -125,7 +130,8 @@ class Step:
         codes = budget.codes_of_login(self.key, self.pending["login"])
         return codes[-1] if codes else None
 
-    def audit(self, event: str, detail: str = "") -> None:
+    def audit(self, event: str, detail: str = "", node: str | None = None) -> None:
+        """An audit row; ``node`` by default the node of this login's code."""
         user = self.request.user
         VerificationEvent.objects.create(
             user=user if user.is_authenticated else None,
@@ -133,9 +139,11 @@ class Step:
             ip_address=self.ip or None,
             event=event,
             detail=detail,
+            node=self.node if node is None else node,
         )
 
     def send(self, signal: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("node", self.node)
         signal.send(
             sender=SingleConnectClient,
             request=self.request,
@@ -213,8 +221,8 @@ def _locked(step: Step, until: dt.datetime) -> HttpResponse:
 
 
 def _unavailable(step: Step, error: SingleConnectError) -> HttpResponse:
-    step.audit(Event.SERVICE_UNAVAILABLE, error.cause)
-    step.send(signals.service_unavailable, error=error)
+    step.audit(Event.SERVICE_UNAVAILABLE, error.cause, node=error.node or "")
+    step.send(signals.service_unavailable, error=error, node=error.node or "")
     response = step.render("unavailable.html", status=503, retry_url=step.verify_url)
     response["Retry-After"] = "30"
     return response
@@ -247,13 +255,18 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
     if not taken.granted:
         return _codes_spent(step, taken.retry_after)
     try:
-        active = SingleConnectClient(step.config).otp_status(step.username, step.ip)
+        client = SingleConnectClient(step.config)
+        active = client.otp_status(step.username, step.ip)
     except SingleConnectError as error:
         if error.may_have_reached:
             budget.failed(taken)
         else:
             budget.give_back(taken)
         return _unavailable(step, error)
+    if client.last_node != step.node:
+        # The code's otpvalid goes to the node that issued it, and to no other.
+        step.pending["node"] = client.last_node or ""
+        save_pending(step.request, step.pending)
     if not active:
         if policy.decide(step.config.OTP_INACTIVE_POLICY, step.request.user) == "allow":
             step.audit(Event.OTP_INACTIVE_ALLOWED)
@@ -346,7 +359,11 @@ def verify(request: HttpRequest) -> HttpResponse:
     replayed = replay.was_used(step.key, token, step.config.REPLAY_SECONDS)
     if not replayed:
         try:
-            valid = SingleConnectClient(step.config).otp_valid(step.username, token)
+            # To the node that issued the code: when it cannot be reached, the 503 page and
+            # the attempt given back, never the code sent to another node.
+            valid = SingleConnectClient(step.config).otp_valid(
+                step.username, token, node=step.node or None
+            )
         except SingleConnectError as error:
             lockout.give_back(reservation, step.limits)
             return _unavailable(step, error)
