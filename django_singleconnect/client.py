@@ -434,7 +434,8 @@ class SingleConnectClient:
                 cause=error.cause if error is not None else None,
             ),
         )
-        signals.singleconnect_called.send(
+        # For figures only: a receiver that fails must not fail the call, nor the login.
+        answers = signals.singleconnect_called.send_robust(
             sender=SingleConnectClient,
             endpoint=endpoint,
             node=node,
@@ -444,6 +445,21 @@ class SingleConnectClient:
             duration=duration,
             error=error,
         )
+        for receiver, result in answers:
+            if isinstance(result, Exception):
+                logger.error(
+                    "A receiver of singleconnect_called failed: %s",
+                    getattr(receiver, "__qualname__", repr(receiver)),
+                    exc_info=result,
+                    extra=fields(
+                        "receiver_failed",
+                        endpoint=endpoint,
+                        node=node,
+                        username=username,
+                        outcome=outcome,
+                        cause=type(result).__name__,
+                    ),
+                )
 
     def _answered(self, answer: _Answer, outcome: str) -> None:
         self.breakers[answer.node].succeeded()

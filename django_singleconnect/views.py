@@ -268,7 +268,8 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
         step.pending["node"] = client.last_node or ""
         save_pending(step.request, step.pending)
     if not active:
-        if policy.decide(step.config.OTP_INACTIVE_POLICY, step.request.user) == "allow":
+        decision = policy.decide(step.config.OTP_INACTIVE_POLICY, step.request.user, step.username)
+        if decision == "allow":
             step.audit(Event.OTP_INACTIVE_ALLOWED)
             return _verified(step, "otp_inactive")
         step.audit(Event.OTP_INACTIVE_DENIED)
