@@ -200,8 +200,9 @@ def _nodes(value: Any) -> list[str]:
 
 
 def _required(name: str, check_id: str) -> Error:
+    what = "at least one host name" if name == "HOSTNAME" else "a non-empty string"
     return Error(
-        f"SINGLECONNECT_{name} must be set to a non-empty string.",
+        f"SINGLECONNECT_{name} must be set to {what}.",
         hint=f"Add SINGLECONNECT_{name} to your settings; staff can override it "
         "in the admin under Single Connect settings.",
         id=ID.format(check_id),
