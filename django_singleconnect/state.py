@@ -45,8 +45,9 @@ class Pending(TypedDict):
     notice: str
     #: Single Connect said OTP is not active and the policy denied the step.
     denied: bool
-    #: The node that issued the latest code: its otpvalid goes there ("" before the first).
-    #: A step begun by an earlier release has none: read it with ``.get("node", "")``.
+    #: With several nodes, the one that issued the latest code: its otpvalid goes there
+    #: ("" before the first, and with one node). A step begun by an earlier release has
+    #: none: read it with ``.get("node", "")``.
     node: str
 
 

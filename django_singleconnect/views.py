@@ -95,8 +95,12 @@ class Step:
 
     @property
     def node(self) -> str:
-        """The node that issued this login's latest code ("" before the first)."""
-        return self.pending.get("node", "")
+        """
+        The node of this login's code: the one recorded when it was issued, else the only
+        node there is ("" when there are several and no code was issued yet).
+        """
+        nodes = self.config.NODES
+        return self.pending.get("node", "") or (nodes[0] if len(nodes) == 1 else "")
 
     @property
     def key(self) -> str:
@@ -263,8 +267,9 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
         else:
             budget.give_back(taken)
         return _unavailable(step, error)
-    if client.last_node != step.node:
-        # The code's otpvalid goes to the node that issued it, and to no other.
+    if len(client.nodes) > 1 and client.last_node != step.pending.get("node", ""):
+        # The code's otpvalid goes to the node that issued it, and to no other. With one
+        # node there is nothing to choose: the session is not written for it.
         step.pending["node"] = client.last_node or ""
         save_pending(step.request, step.pending)
     if not active:
@@ -363,7 +368,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             # To the node that issued the code: when it cannot be reached, the 503 page and
             # the attempt given back, never the code sent to another node.
             valid = SingleConnectClient(step.config).otp_valid(
-                step.username, token, node=step.node or None
+                step.username, token, node=step.pending.get("node") or None
             )
         except SingleConnectError as error:
             lockout.give_back(reservation, step.limits)

@@ -384,3 +384,16 @@ def test_signals_of_the_step_name_the_node(
         for signal in (signals.challenge_sent, signals.verification_succeeded):
             signal.disconnect(receiver)
     assert [kwargs["node"] for kwargs in heard] == [simulator.hostname] * 2
+
+
+def test_with_one_node_the_session_is_not_written_for_it(
+    signed_in: Client, simulator: Simulator
+) -> None:
+    signed_in.get(VERIFY)
+    assert node_of_login(signed_in) == ""  # nothing to choose, nothing written
+    assert signed_in.post(VERIFY, {"token": simulator.current_code("alice")}).status_code == 302
+    rows = VerificationEvent.objects.order_by("pk")
+    assert [(row.event, row.node) for row in rows] == [
+        ("challenge_sent", simulator.hostname),
+        ("verified", simulator.hostname),
+    ]
