@@ -21,6 +21,7 @@ from django.utils.module_loading import import_string
 
 from .conf import OPTIONS, PREFIX, REQUIRED
 from .network import UNIX_SOCKET
+from .nodes import node_list
 from .validators import hostname_problem, is_allowed_hostname
 
 ID = "django_singleconnect.{}"
@@ -194,48 +195,63 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
 HOSTNAME_IDS = {"scheme": "E003", "path": "E004", "port": "E005", "invalid": "E006"}
 
 
+def _nodes(value: Any) -> list[str]:
+    """The nodes of a SINGLECONNECT_HOSTNAME value; none when it is of no usable type."""
+    if value is REQUIRED:
+        return []
+    try:
+        return node_list(value)
+    except TypeError:
+        return []
+
+
+def _required(name: str, check_id: str) -> Error:
+    what = "at least one host name" if name == "HOSTNAME" else "a non-empty string"
+    return Error(
+        f"SINGLECONNECT_{name} must be set to {what}.",
+        hint=f"Add SINGLECONNECT_{name} to your settings; staff can override it "
+        "in the admin under Single Connect settings.",
+        id=ID.format(check_id),
+    )
+
+
 def check_settings(**kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
 
-    for name, check_id in (("HOSTNAME", "E001"), ("APPLICATION_NAME", "E002")):
-        value = _value(name)
-        if value is REQUIRED or not isinstance(value, str) or not value.strip():
-            errors.append(
-                Error(
-                    f"SINGLECONNECT_{name} must be set to a non-empty string.",
-                    hint=f"Add SINGLECONNECT_{name} to your settings; staff can override it "
-                    "in the admin under Single Connect settings.",
-                    id=ID.format(check_id),
-                )
-            )
-    hostname = _value("HOSTNAME")
-    if isinstance(hostname, str) and hostname.strip():
-        problem = hostname_problem(hostname)
+    nodes = _nodes(_value("HOSTNAME"))
+    if not nodes:
+        errors.append(_required("HOSTNAME", "E001"))
+    application_name = _value("APPLICATION_NAME")
+    if not isinstance(application_name, str) or not application_name.strip():
+        errors.append(_required("APPLICATION_NAME", "E002"))
+    # With several nodes, each message names the one that is wrong.
+    owner = "SINGLECONNECT_HOSTNAME's node" if len(nodes) > 1 else "SINGLECONNECT_HOSTNAME"
+    for node in nodes:
+        named = f"{owner} {node!r}"
+        problem = hostname_problem(node)
         if problem is not None:
             errors.append(
                 Error(
-                    f"SINGLECONNECT_HOSTNAME {hostname!r} is not a host or host:port.",
+                    f"{named} is not a host or host:port.",
                     hint="Give the host name alone, e.g. 'sc.example.com' or "
                     "'sc.example.com:8443'; the scheme is SINGLECONNECT_SCHEME and the "
-                    "path SINGLECONNECT_BASE_PATH.",
+                    "path SINGLECONNECT_BASE_PATH. Separate several nodes with commas.",
                     id=ID.format(HOSTNAME_IDS[problem]),
                 )
             )
 
     allowed = _value("ALLOWED_HOSTNAMES")
-    if (
-        isinstance(hostname, str)
-        and hostname.strip()
-        and _is_hostname_list(allowed)
-        and not is_allowed_hostname(hostname, allowed)
-    ):
-        errors.append(
-            Error(
-                f"SINGLECONNECT_HOSTNAME {hostname!r} is not in SINGLECONNECT_ALLOWED_HOSTNAMES.",
-                hint="Add it to SINGLECONNECT_ALLOWED_HOSTNAMES, or correct it.",
-                id=ID.format("E044"),
+    if _is_hostname_list(allowed):
+        for node in nodes:
+            if is_allowed_hostname(node, allowed):
+                continue
+            errors.append(
+                Error(
+                    f"{owner} {node!r} is not in SINGLECONNECT_ALLOWED_HOSTNAMES.",
+                    hint="Add it to SINGLECONNECT_ALLOWED_HOSTNAMES, or correct it.",
+                    id=ID.format("E044"),
+                )
             )
-        )
 
     for name, test, check_id, expected in TYPE_RULES:
         value = _value(name)

@@ -1,5 +1,6 @@
 """
-A circuit breaker around Single Connect, shared by every worker through Django's cache.
+A circuit breaker around each Single Connect node, shared by every worker through Django's
+cache: a dead node is skipped at once by every worker, and the next node is asked instead.
 
 After ``SINGLECONNECT_CIRCUIT_FAILURES`` service failures in a row, Single Connect is left
 alone for ``SINGLECONNECT_CIRCUIT_RESET_SECONDS``: the code page answers 503 at once instead
@@ -21,12 +22,19 @@ from dataclasses import dataclass
 from django.core.cache import BaseCache
 
 from . import signals
+from .logs import fields
 
 logger = logging.getLogger("django_singleconnect")
 
-FAILURES_KEY = "django_singleconnect:circuit:failures"  # + ":" + the window's number
+# Each + ":" + the node, when the breaker has one; the failures' key + ":" + the window.
+FAILURES_KEY = "django_singleconnect:circuit:failures"
 OPEN_UNTIL_KEY = "django_singleconnect:circuit:open_until"
 TRIAL_KEY = "django_singleconnect:circuit:trial"
+
+
+def node_key(key: str, node: str) -> str:
+    """``key`` for one node's breaker ("" for a breaker of no particular node)."""
+    return f"{key}:{node.lower()}" if node else key
 
 
 def window_seconds(reset_seconds: float) -> float:
@@ -41,21 +49,32 @@ class Breaker:
     reset_seconds: float
     #: How long one trial call may take before another worker may try.
     trial_seconds: float
+    #: The node (``host`` or ``host:port``) whose calls this breaker counts.
+    node: str = ""
+
+    @property
+    def open_until_key(self) -> str:
+        return node_key(OPEN_UNTIL_KEY, self.node)
+
+    @property
+    def trial_key(self) -> str:
+        return node_key(TRIAL_KEY, self.node)
 
     def allow(self) -> bool:
-        """Whether a call may go to Single Connect now."""
-        open_until: float | None = self.cache.get(OPEN_UNTIL_KEY)
+        """Whether a call may go to this node now."""
+        open_until: float | None = self.cache.get(self.open_until_key)
         if open_until is None:
             return True
         if time.time() < open_until:
             return False
         # Half open: the first worker to ask makes the one trial call.
-        return bool(self.cache.add(TRIAL_KEY, True, timeout=self.trial_seconds))
+        return bool(self.cache.add(self.trial_key, True, timeout=self.trial_seconds))
 
     def _failure_keys(self) -> tuple[str, str]:
         """The keys of this window's failures and the last window's."""
         window = int(time.time() // window_seconds(self.reset_seconds))
-        return f"{FAILURES_KEY}:{window}", f"{FAILURES_KEY}:{window - 1}"
+        prefix = node_key(FAILURES_KEY, self.node)
+        return f"{prefix}:{window}", f"{prefix}:{window - 1}"
 
     def counted(self) -> int:
         """The failures that count toward opening the circuit now."""
@@ -63,14 +82,18 @@ class Breaker:
 
     def succeeded(self) -> None:
         """Single Connect gave a documented answer."""
-        keys = [*self._failure_keys(), OPEN_UNTIL_KEY]
+        keys = [*self._failure_keys(), self.open_until_key]
         values = self.cache.get_many(keys)
         if not values:
             return
-        self.cache.delete_many([*keys, TRIAL_KEY])
-        if OPEN_UNTIL_KEY in values:
-            logger.warning("Single Connect answers again: circuit closed")
-            signals.circuit_closed.send(sender=Breaker)
+        self.cache.delete_many([*keys, self.trial_key])
+        if self.open_until_key in values:
+            logger.warning(
+                "Single Connect node %s answers again: circuit closed",
+                self.node,
+                extra=fields("circuit_closed", node=self.node, outcome="closed"),
+            )
+            signals.circuit_closed.send(sender=Breaker, node=self.node)
 
     def answered_for_one(self) -> None:
         """
@@ -79,7 +102,7 @@ class Breaker:
         The count is left alone, so that no user can open (or close) the circuit for the
         others; a trial call that got such an answer lets the next call be the trial.
         """
-        self.cache.delete(TRIAL_KEY)
+        self.cache.delete(self.trial_key)
 
     def failed(self) -> None:
         """Single Connect gave no clear answer."""
@@ -93,17 +116,19 @@ class Breaker:
             count = 1
             self.cache.set(current, count, timeout=timeout)
         count += self.cache.get(last) or 0
-        trial_failed = self.cache.get(TRIAL_KEY) is not None
+        trial_failed = self.cache.get(self.trial_key) is not None
         if count < self.failures and not trial_failed:
             return
-        self.cache.set(OPEN_UNTIL_KEY, time.time() + self.reset_seconds, timeout=None)
-        self.cache.delete(TRIAL_KEY)
+        self.cache.set(self.open_until_key, time.time() + self.reset_seconds, timeout=None)
+        self.cache.delete(self.trial_key)
         if count == self.failures or trial_failed:
             logger.warning(
-                "Single Connect failed %d times in a row: circuit open, no calls for %g s",
+                "Single Connect node %s failed %d times in a row: circuit open, no calls for %g s",
+                self.node,
                 count,
                 self.reset_seconds,
+                extra=fields("circuit_opened", node=self.node, outcome="opened"),
             )
             signals.circuit_opened.send(
-                sender=Breaker, failures=count, reset_seconds=self.reset_seconds
+                sender=Breaker, node=self.node, failures=count, reset_seconds=self.reset_seconds
             )

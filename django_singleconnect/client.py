@@ -2,7 +2,8 @@
 A small client for Single Connect's two OTP calls.
 
 Everything that is not one of the documented answers is an error: the caller treats it
-as "nobody is verified". Calls that may have reached the server are never retried.
+as "nobody is verified". Calls that may have reached the server are never retried, on the
+same node or another: the next node is asked only when no connection to one could be opened.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from django.views.decorators.debug import sensitive_variables
@@ -24,7 +25,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from . import __version__
+from . import __version__, signals
 from .circuit import Breaker
 from .conf import Settings, get_cache, get_config, timeout_value, verify_value
 from .deadline import POOL_CLASSES, deadline
@@ -38,6 +39,8 @@ from .exceptions import (
     SingleConnectUnexpectedResponse,
     SingleConnectUnreachable,
 )
+from .logs import fields
+from .nodes import node_list
 
 logger = logging.getLogger("django_singleconnect")
 
@@ -76,7 +79,7 @@ class _WatchedAdapter(HTTPAdapter):
         return manager
 
 
-def _new_session() -> requests.Session:
+def _new_session(connect_retries: int = 1) -> requests.Session:
     session = requests.Session()
     # Trust comes from Django settings only: no REQUESTS_CA_BUNDLE, no *_PROXY, no .netrc.
     session.trust_env = False
@@ -84,9 +87,11 @@ def _new_session() -> requests.Session:
     session.headers["User-Agent"] = f"django-singleconnect/{__version__}"
     # A connection that could not be opened never carried the request, so one more try is
     # safe. Anything that may have reached the server (read errors, statuses) is not retried.
+    # With several nodes the next node is that try (connect_retries 0), so that a dead node
+    # costs one connect timeout, not two, before the next is asked.
     retry = Retry(
-        total=1,
-        connect=1,
+        total=connect_retries,
+        connect=connect_retries,
         read=0,
         redirect=0,
         status=0,
@@ -101,11 +106,12 @@ def _new_session() -> requests.Session:
     return session
 
 
-def _pooled_session(key: tuple[Any, ...]) -> requests.Session:
+def _pooled_session(key: tuple[Any, ...], connect_retries: int = 1) -> requests.Session:
+    key = (*key, connect_retries)
     session = _sessions.get(key)
     if session is None:
         with _sessions_lock:
-            session = _sessions.setdefault(key, _new_session())
+            session = _sessions.setdefault(key, _new_session(connect_retries))
     return session
 
 
@@ -180,10 +186,6 @@ def close_sessions() -> None:
         _sessions.clear()
 
 
-def _elapsed_ms(started: float) -> float:
-    return (time.monotonic() - started) * 1000
-
-
 def _read_timed_out(exc: requests.exceptions.RequestException) -> bool:
     # requests reports a read timeout in the middle of the body as a ConnectionError.
     return any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
@@ -245,12 +247,29 @@ def _looks_like_html(response: requests.Response, body: bytes) -> bool:
     return body.lstrip()[:1] == b"<"
 
 
+class _Answer(NamedTuple):
+    """What one node answered to one call."""
+
+    endpoint: str
+    node: str
+    username: str
+    response: requests.Response
+    body: bytes
+    #: When the call to this node started (time.monotonic).
+    started: float
+
+
 class SingleConnectClient:
     """
     Talks to Single Connect's OTP API.
 
     Built with no arguments from the effective configuration (settings.py and the admin);
     keyword arguments override single values, e.g. ``SingleConnectClient(timeout=(1, 2))``.
+
+    ``SINGLECONNECT_HOSTNAME`` may name several nodes: each call goes to the first one whose
+    circuit is closed, and to the next only when no connection to it could be opened (the
+    request never left). A node that took the request and failed (a timeout, a 5xx, any
+    other answer) is that call's failure: no other node is asked.
     """
 
     def __init__(self, config: Settings | None = None, **overrides: Any) -> None:
@@ -260,7 +279,12 @@ class SingleConnectClient:
             key = name.lower()
             return overrides.pop(key) if key in overrides else getattr(config, name)
 
-        self.hostname: str = pick("HOSTNAME")
+        try:
+            self.nodes: tuple[str, ...] = tuple(node_list(pick("HOSTNAME")))
+        except TypeError:
+            self.nodes = ()
+        #: Every node, separated by ", " (one node: its name).
+        self.hostname: str = ", ".join(self.nodes)
         self.application_name: str = pick("APPLICATION_NAME")
         self.scheme: str = pick("SCHEME")
         self.base_path: str = "/" + str(pick("BASE_PATH")).strip("/")
@@ -273,15 +297,23 @@ class SingleConnectClient:
         self.max_concurrent_calls: int | None = pick("MAX_CONCURRENT_CALLS")
         self.slot_wait_seconds: float = float(pick("SLOT_WAIT_SECONDS"))
         connect, read = self.timeout
-        self.breaker = Breaker(
-            cache=get_cache(),
-            failures=config.CIRCUIT_FAILURES,
-            reset_seconds=config.CIRCUIT_RESET_SECONDS,
-            trial_seconds=connect + read + 1,
-        )
+        cache = get_cache()
+        #: Each node's circuit breaker, shared by every worker through the cache.
+        self.breakers: dict[str, Breaker] = {
+            node: Breaker(
+                cache=cache,
+                failures=config.CIRCUIT_FAILURES,
+                reset_seconds=config.CIRCUIT_RESET_SECONDS,
+                trial_seconds=connect + read + 1,
+                node=node,
+            )
+            for node in self.nodes
+        }
+        #: The node the latest call went to (whatever came of it); None before any call.
+        self.last_node: str | None = None
         if overrides:
             raise TypeError(f"Unknown option(s): {', '.join(sorted(overrides))}")
-        if not self.hostname or not self.application_name:
+        if not self.nodes or not self.application_name:
             raise SingleConnectNotConfigured(
                 "SINGLECONNECT_HOSTNAME and SINGLECONNECT_APPLICATION_NAME must be set."
             )
@@ -290,11 +322,18 @@ class SingleConnectClient:
                 self.verify,
                 self.client_cert,
                 tuple(sorted(self.proxies.items())),
-            )
+            ),
+            connect_retries=1 if len(self.nodes) == 1 else 0,
         )
 
-    def url(self, endpoint: str) -> str:
-        return f"{self.scheme}://{self.hostname}{self.base_path}/{endpoint}"
+    @property
+    def breaker(self) -> Breaker:
+        """The first node's circuit breaker (the only one, with one node)."""
+        return self.breakers[self.nodes[0]]
+
+    def url(self, endpoint: str, node: str | None = None) -> str:
+        """The URL of ``endpoint`` on ``node`` (by default the first node)."""
+        return f"{self.scheme}://{node or self.nodes[0]}{self.base_path}/{endpoint}"
 
     # Every local of these calls and of what they call (the code, the form, the headers
     # with the cookies) is hidden from DEBUG error pages.
@@ -304,12 +343,13 @@ class SingleConnectClient:
         Ask whether OTP is active for ``username``; when it is, Single Connect issues a code.
 
         Returns ``True`` (active, a code was sent) or ``False`` (OTP is not active). An empty
-        ``end_user_ip`` is refused with ``ValueError`` before anything is sent.
+        ``end_user_ip`` is refused with ``ValueError`` before anything is sent. The node
+        that answered is :attr:`last_node`: send the code's ``otp_valid`` there.
         """
         if not end_user_ip.strip():
             # Not Single Connect's failure, so the circuit breaker never hears of it.
             raise ValueError("otp_status needs the end user's IP address")
-        response, body, started = self._post(
+        answer = self._post(
             "otpstatus",
             username,
             {
@@ -318,20 +358,25 @@ class SingleConnectClient:
                 "applicationname": self.application_name,
             },
         )
-        if response.status_code == 200:
-            answer = body.strip().lower()
-            if answer in (b"true", b"false"):
-                active = answer == b"true"
-                self._answered(
-                    "otpstatus", username, "active" if active else "not active", response, started
-                )
+        if answer.response.status_code == 200:
+            body = answer.body.strip().lower()
+            if body in (b"true", b"false"):
+                active = body == b"true"
+                self._answered(answer, "active" if active else "not_active")
                 return active
-        raise self._unexpected("otpstatus", username, response, body, started)
+        raise self._unexpected(answer)
 
     @sensitive_variables()
-    def otp_valid(self, username: str, token: str) -> bool:
-        """Ask whether ``token`` is the code Single Connect issued to ``username``."""
-        response, body, started = self._post(
+    def otp_valid(self, username: str, token: str, node: str | None = None) -> bool:
+        """
+        Ask whether ``token`` is the code Single Connect issued to ``username``.
+
+        ``node``: the node that issued the code (``last_node`` after ``otp_status``); it
+        alone is asked, and when it cannot be reached the call fails
+        (``may_have_reached`` False). A node no longer configured is not called at all.
+        Without ``node``, the nodes are tried in order, as for ``otp_status``.
+        """
+        answer = self._post(
             "otpvalid",
             username,
             {
@@ -339,7 +384,9 @@ class SingleConnectClient:
                 "token": token,
                 "applicationname": self.application_name,
             },
+            node=node,
         )
+        response, body = answer.response, answer.body
         # Only an empty 200 (or one that says "true") means valid: a gateway's login page or
         # any other body that happens to come with a 200 must never verify anybody.
         if (
@@ -347,68 +394,123 @@ class SingleConnectClient:
             and body.strip().lower() in (b"", b"true")
             and not _looks_like_html(response, body)
         ):
-            self._answered("otpvalid", username, "valid", response, started)
+            self._answered(answer, "valid")
             return True
         if response.status_code == 403:
-            self._answered("otpvalid", username, "wrong code", response, started)
+            self._answered(answer, "wrong_code")
             return False
-        raise self._unexpected("otpvalid", username, response, body, started)
+        raise self._unexpected(answer)
 
-    def _answered(
+    def _report(
         self,
+        level: int,
         endpoint: str,
+        node: str,
         username: str,
         outcome: str,
-        response: requests.Response,
+        what: str,
         started: float,
+        status: int | None = None,
+        error: SingleConnectError | None = None,
     ) -> None:
-        self.breaker.succeeded()
-        logger.info(
-            "Single Connect %s for %r: %s (status %s) in %.0f ms",
+        """The log line and the ``singleconnect_called`` signal of one call to one node."""
+        duration = time.monotonic() - started
+        logger.log(
+            level,
+            "Single Connect %s for %r: %s from node %s in %.0f ms",
             endpoint,
             username,
+            what,
+            node,
+            duration * 1000,
+            extra=fields(
+                "call",
+                endpoint=endpoint,
+                node=node,
+                username=username,
+                outcome=outcome,
+                status=status,
+                duration_ms=duration * 1000,
+                cause=error.cause if error is not None else None,
+            ),
+        )
+        # For figures only: a receiver that fails must not fail the call, nor the login.
+        answers = signals.singleconnect_called.send_robust(
+            sender=SingleConnectClient,
+            endpoint=endpoint,
+            node=node,
+            username=username,
+            outcome=outcome,
+            status=status,
+            duration=duration,
+            error=error,
+        )
+        for receiver, result in answers:
+            if isinstance(result, Exception):
+                logger.error(
+                    "A receiver of singleconnect_called failed: %s",
+                    getattr(receiver, "__qualname__", repr(receiver)),
+                    exc_info=result,
+                    extra=fields(
+                        "receiver_failed",
+                        endpoint=endpoint,
+                        node=node,
+                        username=username,
+                        outcome=outcome,
+                        cause=type(result).__name__,
+                    ),
+                )
+
+    def _answered(self, answer: _Answer, outcome: str) -> None:
+        self.breakers[answer.node].succeeded()
+        status = answer.response.status_code
+        self._report(
+            logging.INFO,
+            answer.endpoint,
+            answer.node,
+            answer.username,
             outcome,
-            response.status_code,
-            _elapsed_ms(started),
+            f"{outcome.replace('_', ' ')} (status {status})",
+            answer.started,
+            status,
         )
 
-    def _unexpected(
-        self,
-        endpoint: str,
-        username: str,
-        response: requests.Response,
-        body: bytes,
-        started: float,
-    ) -> SingleConnectUnexpectedResponse:
-        self._count_unexpected(response.status_code)
-        content_type = response.headers.get("Content-Type", "")
-        # The body is not logged: a misbehaving gateway may echo the request back.
-        logger.warning(
-            "Single Connect %s for %r: unexpected answer, status %s, %s, %d bytes in %.0f ms",
-            endpoint,
-            username,
-            response.status_code,
-            content_type or "no content type",
-            len(body),
-            _elapsed_ms(started),
-        )
-        return SingleConnectUnexpectedResponse(
-            f"{endpoint}: unexpected answer with status {response.status_code}",
+    def _unexpected(self, answer: _Answer) -> SingleConnectUnexpectedResponse:
+        response = answer.response
+        self._count_unexpected(answer.node, response.status_code)
+        error = SingleConnectUnexpectedResponse(
+            f"{answer.endpoint}: unexpected answer with status {response.status_code}",
             status_code=response.status_code,
         )
+        error.node = answer.node
+        content_type = response.headers.get("Content-Type", "")
+        # The body is not logged: a misbehaving gateway may echo the request back.
+        self._report(
+            logging.WARNING,
+            answer.endpoint,
+            answer.node,
+            answer.username,
+            error.cause,
+            f"unexpected answer, status {response.status_code}, "
+            f"{content_type or 'no content type'}, {len(answer.body)} bytes",
+            answer.started,
+            response.status_code,
+            error,
+        )
+        return error
 
-    def _count_unexpected(self, status_code: int | None) -> None:
+    def _count_unexpected(self, node: str, status_code: int | None) -> None:
         """
-        An undocumented answer is Single Connect's failure, unless it is a 4xx.
+        An undocumented answer is the node's failure, unless it is a 4xx.
 
         A 4xx is Single Connect (or a gateway in front of it) refusing one request, for
         something in that request: it is shown to that user as a failure, but it must not
         let one user's data open the circuit for everybody else.
         """
         if status_code is not None and 400 <= status_code < 500:
-            self.breaker.answered_for_one()
+            self.breakers[node].answered_for_one()
         else:
-            self.breaker.failed()
+            self.breakers[node].failed()
 
     def _headers(self) -> dict[str, str]:
         headers = dict(self.extra_headers)
@@ -417,9 +519,8 @@ class SingleConnectClient:
         return headers
 
     def _post(
-        self, endpoint: str, username: str, data: dict[str, str]
-    ) -> tuple[requests.Response, bytes, float]:
-        started = time.monotonic()
+        self, endpoint: str, username: str, data: dict[str, str], node: str | None = None
+    ) -> _Answer:
         with _call_slots.slot(self.max_concurrent_calls, self.slot_wait_seconds) as granted:
             if not granted:
                 # Every thread that waits on a hung Single Connect is one that cannot serve
@@ -430,26 +531,87 @@ class SingleConnectClient:
                     username,
                     self.max_concurrent_calls,
                     self.slot_wait_seconds,
+                    extra=fields(
+                        "not_called",
+                        endpoint=endpoint,
+                        username=username,
+                        outcome=SingleConnectBusy.cause,
+                        cause=SingleConnectBusy.cause,
+                    ),
                 )
                 raise SingleConnectBusy(f"{endpoint}: not called, too many calls under way")
-            if not self.breaker.allow():
-                logger.warning(
-                    "Single Connect %s for %r: not called, the circuit is open",
-                    endpoint,
-                    username,
-                )
-                raise SingleConnectCircuitOpen(f"{endpoint}: not called, the circuit is open")
-            return self._call(endpoint, username, data, started)
+            return self._ask_nodes(endpoint, username, data, node)
 
-    def _call(
-        self, endpoint: str, username: str, data: dict[str, str], started: float
-    ) -> tuple[requests.Response, bytes, float]:
+    def _ask_nodes(
+        self, endpoint: str, username: str, data: dict[str, str], pinned: str | None
+    ) -> _Answer:
+        """
+        The first node that takes the call answers it. The next node is asked only when no
+        connection to this one could be opened, or its circuit is open: the request never
+        left, so asking another cannot issue a second code or spend a second attempt.
+        """
+        if pinned is None:
+            nodes = self.nodes
+        else:
+            nodes = tuple(node for node in self.nodes if node.lower() == pinned.lower())
+            if not nodes:
+                raise self._not_called(
+                    SingleConnectNotConfigured(f"{endpoint}: the node is no longer configured"),
+                    endpoint,
+                    pinned,
+                    username,
+                    "its node is no longer in SINGLECONNECT_HOSTNAME",
+                )
+        error: SingleConnectError | None = None
+        for node in nodes:
+            self.last_node = node
+            if not self.breakers[node].allow():
+                error = self._not_called(
+                    SingleConnectCircuitOpen(f"{endpoint}: not called, the circuit is open"),
+                    endpoint,
+                    node,
+                    username,
+                    "the circuit is open",
+                )
+                continue
+            try:
+                return self._call(node, endpoint, username, data)
+            except SingleConnectError as failed:
+                if failed.may_have_reached:
+                    raise  # this node's failure: never a second call, on any node
+                error = failed
+        assert error is not None  # there is always a node
+        raise error
+
+    def _not_called(
+        self, error: SingleConnectError, endpoint: str, node: str, username: str, why: str
+    ) -> SingleConnectError:
+        error.node = node
+        logger.warning(
+            "Single Connect %s for %r: not called, %s (node %s)",
+            endpoint,
+            username,
+            why,
+            node,
+            extra=fields(
+                "not_called",
+                endpoint=endpoint,
+                node=node,
+                username=username,
+                outcome=error.cause,
+                cause=error.cause,
+            ),
+        )
+        return error
+
+    def _call(self, node: str, endpoint: str, username: str, data: dict[str, str]) -> _Answer:
+        started = time.monotonic()
         connect, read = self.timeout
         # The whole call, however the server drips its answer, ends within connect + read.
         with deadline(connect + read) as call:
             try:
                 response = self._session.post(
-                    self.url(endpoint),
+                    self.url(endpoint, node),
                     data=data,
                     headers=self._headers(),
                     timeout=self.timeout,
@@ -461,28 +623,32 @@ class SingleConnectClient:
                 )
                 body = self._read_body(response)
             except SingleConnectUnexpectedResponse as exc:
-                self._count_unexpected(exc.status_code)
-                logger.warning(
-                    "Single Connect %s for %r: unexpected answer, status %s, %s after %.0f ms",
+                self._count_unexpected(node, exc.status_code)
+                exc.node = node
+                self._report(
+                    logging.WARNING,
                     endpoint,
+                    node,
                     username,
+                    exc.cause,
+                    f"unexpected answer, status {exc.status_code}, {exc}",
+                    started,
                     exc.status_code,
                     exc,
-                    _elapsed_ms(started),
                 )
                 raise
             except (requests.exceptions.RequestException, OSError) as exc:
                 error_class = SingleConnectTimeout if call.expired else _error_class_for(exc)
-                raise self._failed(endpoint, username, started, error_class, exc) from exc
+                raise self._failed(node, endpoint, username, started, error_class, exc) from exc
         if call.expired:
             # Cut short without an error is no answer either: http.client takes the end of the
             # stream in the middle of the headers for their end, so a 200 that lost its
             # Content-Length would read as an empty body, which otpvalid means "valid".
             response.close()
             raise self._failed(
-                endpoint, username, started, SingleConnectTimeout, TimeoutError("deadline")
+                node, endpoint, username, started, SingleConnectTimeout, TimeoutError("deadline")
             )
-        return response, body, started
+        return _Answer(endpoint, node, username, response, body, started)
 
     def _read_body(self, response: requests.Response) -> bytes:
         chunks: list[bytes] = []
@@ -500,25 +666,31 @@ class SingleConnectClient:
 
     def _failed(
         self,
+        node: str,
         endpoint: str,
         username: str,
         started: float,
         error_class: type[SingleConnectError],
         exc: Exception,
     ) -> SingleConnectError:
-        self.breaker.failed()
+        self.breakers[node].failed()
         detail = type(exc).__name__
         reason = _tls_reason(exc)
         if reason:
             detail = f"{detail}: {reason}"
-        logger.warning(
-            "Single Connect %s for %r: %s (%s) after %.0f ms",
-            endpoint,
-            username,
-            error_class.cause,
-            detail,
-            _elapsed_ms(started),
-        )
         error = error_class(f"{endpoint}: {error_class.cause} ({detail})")
         error.may_have_reached = not _never_connected(exc)
+        error.node = node
+        left = "" if error.may_have_reached else ", the request never left"
+        # What the log says, e.g. "unreachable (ConnectionError, the request never left)".
+        self._report(
+            logging.WARNING,
+            endpoint,
+            node,
+            username,
+            error.cause,
+            f"{error_class.cause} ({detail}{left})",
+            started,
+            error=error,
+        )
         return error

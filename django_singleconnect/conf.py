@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 
+from .nodes import node_list
 from .validators import is_allowed_hostname
 
 PREFIX = "SINGLECONNECT_"
@@ -134,14 +135,15 @@ class Settings:
 
     def _refused(self, name: str) -> bool:
         """
-        An admin value that ``SINGLECONNECT_ALLOWED_HOSTNAMES`` does not allow: ignored, so
-        that a row written past the admin's form (a shell, a data migration, a restored
-        backup) cannot point the site at another server.
+        An admin value that ``SINGLECONNECT_ALLOWED_HOSTNAMES`` does not allow (one of its
+        nodes is enough): ignored, so that a row written past the admin's form (a shell, a
+        data migration, a restored backup) cannot point the site at another server.
         """
         if name != "HOSTNAME":
             return False
         allowed, _ = self._lookup("ALLOWED_HOSTNAMES")
-        return not is_allowed_hostname(str(self._overrides[name]), tuple(allowed or ()))
+        nodes = node_list(str(self._overrides[name]))
+        return not all(is_allowed_hostname(node, tuple(allowed or ())) for node in nodes)
 
     def _get(self, name: str) -> Any:
         return self._lookup(name)[0]
@@ -154,7 +156,17 @@ class Settings:
 
     @property
     def HOSTNAME(self) -> str:
-        return str(self._get("HOSTNAME") or "")
+        """Every node, in order, separated by ", " (one node: its name alone)."""
+        return ", ".join(self.NODES)
+
+    @property
+    def NODES(self) -> tuple[str, ...]:
+        """The nodes ``SINGLECONNECT_HOSTNAME`` names, in the order they are tried."""
+        value = self._get("HOSTNAME")
+        try:
+            return tuple(node_list(value))
+        except TypeError:  # not a string or a list of them: check E001 says so
+            return ()
 
     @property
     def ALLOWED_HOSTNAMES(self) -> tuple[str, ...]:

@@ -11,6 +11,8 @@ class SingleConnectError(Exception):
     #: False only when the request certainly never left: no call was made, or no
     #: connection could be opened. Anything else may have made Single Connect send a code.
     may_have_reached = True
+    #: The node the call went to (or was meant for), when there was one.
+    node: str | None = None
 
 
 class SingleConnectUnreachable(SingleConnectError):

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import signals
 from .conf import OPTIONS
+from .logs import fields
 
 logger = logging.getLogger("django_singleconnect")
 
@@ -62,6 +63,8 @@ def announce(sender: type, found: Changes, user: Any) -> None:
         "Single Connect settings changed by %s: %s",
         repr(user.get_username()) if user is not None else "nobody signed in",
         describe(found),
+        # The staff user is no Single Connect username: only the message names them.
+        extra=fields("settings_changed", outcome="changed"),
     )
     signals.settings_changed.send(
         sender=sender,

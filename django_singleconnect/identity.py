@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.module_loading import import_string
 
 from .conf import Settings
+from .logs import fields
 
 logger = logging.getLogger("django_singleconnect")
 
@@ -29,6 +30,7 @@ def map_username(user: Any, config: Settings) -> str:
             "SINGLECONNECT_USERNAME (%s) raised for user pk=%s: no Single Connect username",
             config.USERNAME,
             getattr(user, "pk", None),
+            extra=fields("no_username", outcome="not_set_up", cause="raised"),
         )
         return ""
     if name is None or not str(name).strip():
@@ -36,6 +38,7 @@ def map_username(user: Any, config: Settings) -> str:
             "SINGLECONNECT_USERNAME (%s) gave no name for user pk=%s: no Single Connect username",
             config.USERNAME or "get_username()",
             getattr(user, "pk", None),
+            extra=fields("no_username", outcome="not_set_up", cause="no_name"),
         )
         return ""
     return str(name)

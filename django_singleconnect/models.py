@@ -11,7 +11,8 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from . import history, signals
-from .validators import is_allowed_hostname, validate_hostname
+from .nodes import node_list
+from .validators import is_allowed_hostname, validate_nodes
 
 
 class EnforceMode(models.TextChoices):
@@ -46,8 +47,11 @@ class SingleConnectConfiguration(models.Model):
         _("host name"),
         max_length=255,
         blank=True,
-        validators=[validate_hostname],
-        help_text=_("host or host:port of Single Connect, without scheme or path."),
+        validators=[validate_nodes],
+        help_text=_(
+            "host or host:port of Single Connect, without scheme or path. Several nodes, "
+            "separated by commas, are tried in order when one cannot be reached."
+        ),
     )
     application_name = models.CharField(
         _("application name"),
@@ -119,13 +123,24 @@ class SingleConnectConfiguration(models.Model):
         from .conf import Settings
 
         allowed = Settings().ALLOWED_HOSTNAMES
-        if self.hostname and not is_allowed_hostname(self.hostname, allowed):
+        refused = [
+            node for node in node_list(self.hostname) if not is_allowed_hostname(node, allowed)
+        ]
+        if len(refused) == 1 and refused == node_list(self.hostname):
             raise ValidationError(
                 {
                     "hostname": _(
                         "This host name is not in SINGLECONNECT_ALLOWED_HOSTNAMES: %(allowed)s."
                     )
                     % {"allowed": ", ".join(allowed)}
+                },
+                code="hostname_not_allowed",
+            )
+        if refused:
+            raise ValidationError(
+                {
+                    "hostname": _("%(nodes)s: not in SINGLECONNECT_ALLOWED_HOSTNAMES: %(allowed)s.")
+                    % {"nodes": ", ".join(refused), "allowed": ", ".join(allowed)}
                 },
                 code="hostname_not_allowed",
             )
@@ -205,6 +220,9 @@ class VerificationEvent(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     event = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     detail = models.CharField(_("detail"), max_length=255, blank=True)
+    #: The Single Connect node the row is about: the one that answered (or failed), else
+    #: the node that issued this login's code; empty when there is none.
+    node = models.CharField(_("Single Connect node"), max_length=255, blank=True, default="")
     #: For a change of the settings: ``{field: [old, new]}``, secrets masked.
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from django.utils.module_loading import import_string
 
+from .logs import fields
+
 logger = logging.getLogger("django_singleconnect")
 
 Decision = Literal["allow", "deny"]
@@ -22,8 +24,11 @@ Decision = Literal["allow", "deny"]
 BUILT_IN = ("allow", "deny", "deny_staff")
 
 
-def decide(policy: str, user: Any) -> Decision:
-    """``"allow"`` or ``"deny"`` for ``user`` under ``policy``."""
+def decide(policy: str, user: Any, username: str | None = None) -> Decision:
+    """
+    ``"allow"`` or ``"deny"`` for ``user`` under ``policy``; ``username``, the Single Connect
+    username, only for the log.
+    """
     if policy in ("allow", "deny"):
         return policy  # type: ignore[return-value]
     if policy == "deny_staff":
@@ -32,7 +37,10 @@ def decide(policy: str, user: Any) -> Decision:
         decision = import_string(policy)(user)
     except Exception:
         logger.exception(
-            "SINGLECONNECT_OTP_INACTIVE_POLICY %r failed for user %s: denied", policy, user.pk
+            "SINGLECONNECT_OTP_INACTIVE_POLICY %r failed for user %s: denied",
+            policy,
+            user.pk,
+            extra=fields("policy_failed", username=username, outcome="denied", cause="raised"),
         )
         return "deny"
     if decision not in ("allow", "deny"):
@@ -42,6 +50,9 @@ def decide(policy: str, user: Any) -> Decision:
             policy,
             decision,
             user.pk,
+            extra=fields(
+                "policy_failed", username=username, outcome="denied", cause="bad_decision"
+            ),
         )
         return "deny"
     return decision  # type: ignore[no-any-return]

@@ -53,19 +53,19 @@ def _singleconnect_loopback_only(
 
     call = SingleConnectClient._call
 
-    def loopback_only(self: SingleConnectClient, endpoint: str, *args: Any) -> Any:
-        url = self.url(endpoint)
+    def loopback_only(self: SingleConnectClient, node: str, endpoint: str, *args: Any) -> Any:
+        url = self.url(endpoint, node)
         if not is_loopback(url):
             # pytest.fail raises an exception that is no Exception, so no view or
             # ``except Exception`` between here and the test can swallow it.
             pytest.fail(
-                f"A test called Single Connect at {self.hostname!r} ({url}). Outside "
+                f"A test called Single Connect at {node!r} ({url}). Outside "
                 "loopback that may be a real server sending real codes. Take the "
                 "singleconnect_simulator fixture, or singleconnect_verified_client to skip "
                 "the code step; a test that must reach that host can be marked "
                 f"@pytest.mark.{ANY_HOST_MARKER}."
             )
-        return call(self, endpoint, *args)
+        return call(self, node, endpoint, *args)
 
     monkeypatch.setattr(SingleConnectClient, "_call", loopback_only)
 

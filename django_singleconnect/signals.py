@@ -28,10 +28,22 @@ a request) and ``changes``, ``{field: (old, new)}`` with secrets masked:
 
 - ``settings_changed``: the row of Single Connect settings was saved with other values.
 
-Two more concern Single Connect itself, not a user, and are sent with neither:
+Three more concern Single Connect itself, not a user, and are sent with neither
+``request`` nor ``user``; each names the ``node`` (``host`` or ``host:port``):
 
-- ``circuit_opened``: ``failures`` in a row; no call is made for ``reset_seconds``.
-- ``circuit_closed``: a trial call got a documented answer; calls resume.
+- ``circuit_opened``: ``failures`` in a row; the node is not called for ``reset_seconds``.
+- ``circuit_closed``: a trial call got a documented answer; calls to the node resume.
+- ``singleconnect_called``: after every call to a node, whatever came of it, with
+  ``endpoint`` (``"otpstatus"`` or ``"otpvalid"``), ``username`` (the Single Connect
+  username), ``outcome`` (``"active"``, ``"not_active"``, ``"valid"``, ``"wrong_code"``,
+  or, when there was no clear answer, the error's ``cause``: ``"timeout"``,
+  ``"unreachable"``, ``"tls"``, ``"unexpected_response"``, ``"error"``), ``status`` (the
+  HTTP status, or None), ``duration`` (seconds, a float) and ``error`` (the
+  :class:`~django_singleconnect.exceptions.SingleConnectError`, or None). A call not made
+  (circuit open, no free call slot) sends none.
+
+The signals of the code step also name the ``node`` of the login's code (``""`` before the
+first code); ``service_unavailable``'s is the node that failed.
 """
 
 from __future__ import annotations
@@ -53,3 +65,4 @@ browser_remembered = Signal()
 audit_event = Signal()
 circuit_opened = Signal()
 circuit_closed = Signal()
+singleconnect_called = Signal()

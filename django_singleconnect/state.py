@@ -45,6 +45,10 @@ class Pending(TypedDict):
     notice: str
     #: Single Connect said OTP is not active and the policy denied the step.
     denied: bool
+    #: With several nodes, the one that issued the latest code: its otpvalid goes there
+    #: ("" before the first, and with one node). A step begun by an earlier release has
+    #: none: read it with ``.get("node", "")``.
+    node: str
 
 
 def _binding(user: Any, session_hash: Any) -> tuple[str, str]:
@@ -120,6 +124,7 @@ def start_pending(session: SessionBase, user: Any, *, step_up: bool = False) -> 
         "username": map_username(user, get_config()),
         "notice": "",
         "denied": False,
+        "node": "",
     }
     session[PENDING_KEY] = pending
     return pending

@@ -83,3 +83,28 @@ def validate_hostname(value: str) -> None:
     problem = hostname_problem(value)
     if problem is not None:
         raise ValidationError(HOSTNAME_MESSAGES[problem], code=f"hostname_{problem}")
+
+
+def validate_nodes(value: str) -> None:
+    """
+    A host name field that may name several nodes (``nodes.node_list``): each one must be
+    a ``host`` or ``host:port``; the message names the node that is not.
+    """
+    from .nodes import node_list
+
+    nodes = node_list(value)
+    if not nodes:
+        raise ValidationError(HOSTNAME_MESSAGES["invalid"], code="hostname_invalid")
+    errors = []
+    for node in nodes:
+        problem = hostname_problem(node)
+        if problem is not None:
+            errors.append(
+                ValidationError(
+                    _("%(node)s: %(problem)s"),
+                    code=f"hostname_{problem}",
+                    params={"node": node, "problem": HOSTNAME_MESSAGES[problem]},
+                )
+            )
+    if errors:
+        raise ValidationError(errors)

@@ -94,6 +94,15 @@ class Step:
         return self.pending["username"]
 
     @property
+    def node(self) -> str:
+        """
+        The node of this login's code: the one recorded when it was issued, else the only
+        node there is ("" when there are several and no code was issued yet).
+        """
+        nodes = self.config.NODES
+        return self.pending.get("node", "") or (nodes[0] if len(nodes) == 1 else "")
+
+    @property
     def key(self) -> str:
         """The normalised username every counter is kept under."""
         return counter_key(self.username)
@@ -125,7 +134,8 @@ class Step:
         codes = budget.codes_of_login(self.key, self.pending["login"])
         return codes[-1] if codes else None
 
-    def audit(self, event: str, detail: str = "") -> None:
+    def audit(self, event: str, detail: str = "", node: str | None = None) -> None:
+        """An audit row; ``node`` by default the node of this login's code."""
         user = self.request.user
         VerificationEvent.objects.create(
             user=user if user.is_authenticated else None,
@@ -133,9 +143,11 @@ class Step:
             ip_address=self.ip or None,
             event=event,
             detail=detail,
+            node=self.node if node is None else node,
         )
 
     def send(self, signal: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("node", self.node)
         signal.send(
             sender=SingleConnectClient,
             request=self.request,
@@ -213,8 +225,8 @@ def _locked(step: Step, until: dt.datetime) -> HttpResponse:
 
 
 def _unavailable(step: Step, error: SingleConnectError) -> HttpResponse:
-    step.audit(Event.SERVICE_UNAVAILABLE, error.cause)
-    step.send(signals.service_unavailable, error=error)
+    step.audit(Event.SERVICE_UNAVAILABLE, error.cause, node=error.node or "")
+    step.send(signals.service_unavailable, error=error, node=error.node or "")
     response = step.render("unavailable.html", status=503, retry_url=step.verify_url)
     response["Retry-After"] = "30"
     return response
@@ -247,15 +259,22 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
     if not taken.granted:
         return _codes_spent(step, taken.retry_after)
     try:
-        active = SingleConnectClient(step.config).otp_status(step.username, step.ip)
+        client = SingleConnectClient(step.config)
+        active = client.otp_status(step.username, step.ip)
     except SingleConnectError as error:
         if error.may_have_reached:
             budget.failed(taken)
         else:
             budget.give_back(taken)
         return _unavailable(step, error)
+    if len(client.nodes) > 1 and client.last_node != step.pending.get("node", ""):
+        # The code's otpvalid goes to the node that issued it, and to no other. With one
+        # node there is nothing to choose: the session is not written for it.
+        step.pending["node"] = client.last_node or ""
+        save_pending(step.request, step.pending)
     if not active:
-        if policy.decide(step.config.OTP_INACTIVE_POLICY, step.request.user) == "allow":
+        decision = policy.decide(step.config.OTP_INACTIVE_POLICY, step.request.user, step.username)
+        if decision == "allow":
             step.audit(Event.OTP_INACTIVE_ALLOWED)
             return _verified(step, "otp_inactive")
         step.audit(Event.OTP_INACTIVE_DENIED)
@@ -346,7 +365,11 @@ def verify(request: HttpRequest) -> HttpResponse:
     replayed = replay.was_used(step.key, token, step.config.REPLAY_SECONDS)
     if not replayed:
         try:
-            valid = SingleConnectClient(step.config).otp_valid(step.username, token)
+            # To the node that issued the code: when it cannot be reached, the 503 page and
+            # the attempt given back, never the code sent to another node.
+            valid = SingleConnectClient(step.config).otp_valid(
+                step.username, token, node=step.pending.get("node") or None
+            )
         except SingleConnectError as error:
             lockout.give_back(reservation, step.limits)
             return _unavailable(step, error)

@@ -125,3 +125,74 @@ def stop_children(children: list[Any]) -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+class HangingServer:
+    """Accepts every connection and reads the request, but never answers it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.requests = 0
+        self.stop = threading.Event()
+        self.connections: list[socket.socket] = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def hostname(self) -> str:
+        return f"127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def serve(self) -> None:
+        self.sock.settimeout(0.05)
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections.append(connection)
+            connection.settimeout(2)
+            try:
+                if connection.recv(65536):
+                    self.requests += 1
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for connection in self.connections:
+            connection.close()
+        self.sock.close()
+
+
+class FullBacklog:
+    """
+    Listens, but its queue of connections waiting to be accepted is full and nothing accepts
+    them: the kernel drops each new connection's first packet, and connecting times out
+    without a byte sent.
+    """
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(0)
+        # One connection fills the queue of a listen(0) socket.
+        self.filler = socket.create_connection(self.sock.getsockname(), timeout=1)
+
+    @property
+    def hostname(self) -> str:
+        return f"127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def close(self) -> None:
+        self.filler.close()
+        self.sock.close()
+
+
+def stopped_node() -> str:
+    """``host:port`` of a simulator that was started, then stopped: connections refused."""
+    import io
+
+    simulator = Simulator(output=io.StringIO()).start()
+    hostname = simulator.hostname
+    simulator.stop()
+    return hostname

@@ -138,7 +138,8 @@ def test_blank_fields_say_what_they_fall_back_to(admin_client: Client) -> None:
     SingleConnectConfiguration.objects.create(max_attempts=3)  # the row's value: still said
     response = admin_client.get(CHANGE_URL)
     assert fallback(response, "hostname") == (
-        "host or host:port of Single Connect, without scheme or path. "
+        "host or host:port of Single Connect, without scheme or path. Several nodes, "
+        "separated by commas, are tried in order when one cannot be reached. "
         "Empty: &#x27;sc.example.com&#x27;, from SINGLECONNECT_HOSTNAME in settings.py."
     )
     assert fallback(response, "max_attempts") == (
@@ -291,7 +292,9 @@ def test_changing_the_row_overrides_and_drops_the_cache(admin_client: Client) ->
         ("hostname", "https://sc.example.com"),
         ("hostname", "sc.example.com/path"),
         ("hostname", "sc.example.com:0"),
-        ("hostname", "not a host"),
+        ("hostname", "not_a_host!"),
+        ("hostname", ", ,"),  # separators, and no node
+        ("hostname", "sc1.example.com, sc2.example.com/path"),
         ("enforce", "everything"),
         ("otp_inactive_policy", "maybe"),
         ("max_attempts", "0"),
@@ -306,6 +309,22 @@ def test_bad_values_are_refused(admin_client: Client, field: str, value: str) ->
     assert response.context["adminform"].form.errors[field]
     assert SingleConnectConfiguration.stored_overrides() == {}
     assert get_config().HOSTNAME == "sc.example.com"
+
+
+def test_each_wrong_node_is_named(admin_client: Client) -> None:
+    value = "sc1.example.com, https://sc2.example.com, sc3.example.com:0"
+    response = admin_client.post(CHANGE_URL, {**FORM, "hostname": value})
+    assert response.context["adminform"].form.errors["hostname"] == [
+        "https://sc2.example.com: Give the host name alone, without http:// or https://.",
+        "sc3.example.com:0: The port must be a number from 1 to 65535.",
+    ]
+
+
+def test_several_nodes_are_saved_and_read_in_order(admin_client: Client) -> None:
+    value = "sc2.example.com:8443,  sc1.example.com"
+    assert admin_client.post(CHANGE_URL, {**FORM, "hostname": value}).status_code == 302
+    assert get_config().NODES == ("sc2.example.com:8443", "sc1.example.com")
+    assert get_config().HOSTNAME == "sc2.example.com:8443, sc1.example.com"
 
 
 def test_only_one_row(admin_client: Client, admin_user: User) -> None:

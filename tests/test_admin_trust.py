@@ -179,6 +179,22 @@ def test_a_row_written_past_the_form_cannot_widen_the_list(root: Client, allowed
     assert rows["SINGLECONNECT_HOSTNAME"] == ("'sc.example.com'", "settings.py")
 
 
+def test_every_node_must_be_in_the_list(root: Client, allowed: None) -> None:
+    SingleConnectConfiguration.objects.create(hostname="sc2.example.com:8443")
+    response = root.post(CHANGE_URL, {**FORM, "hostname": f"sc.example.com, {EVIL}"})
+    assert response.context["adminform"].form.errors["hostname"] == [
+        f"{EVIL}: not in SINGLECONNECT_ALLOWED_HOSTNAMES: sc.example.com, SC2.example.com:8443."
+    ]
+    assert SingleConnectConfiguration.objects.get().hostname == "sc2.example.com:8443"
+    both = "sc2.example.com:8443 sc.example.com"
+    assert root.post(CHANGE_URL, {**FORM, "hostname": both}).status_code == 302
+    assert get_config().NODES == ("sc2.example.com:8443", "sc.example.com")
+    # Past the form, one node outside the list is enough for the row to be ignored.
+    SingleConnectConfiguration.objects.filter(pk=1).update(hostname=f"sc.example.com,{EVIL}")
+    SingleConnectConfiguration._forget_cached()
+    assert get_config().NODES == ("sc.example.com",)  # settings.py's
+
+
 def test_without_a_list_any_valid_host_name_may_be_saved(root: Client) -> None:
     assert root.post(CHANGE_URL, {**FORM, "hostname": EVIL}).status_code == 302
     assert get_config().HOSTNAME == EVIL

@@ -29,7 +29,6 @@ from django.core.management import CommandError, call_command
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.models import SingleConnectConfiguration
 from django_singleconnect.operations import check as check_module
-from django_singleconnect.operations.check import _nodes
 from django_singleconnect.operations.report import reason
 from django_singleconnect.simulator import Simulator, _Handler
 from tests.helpers import MANAGE, ROOT, environment, free_port
@@ -313,19 +312,6 @@ def test_proxies_are_honoured_and_their_credentials_never_shown(
     assert f"proxy 127.0.0.1 port {server.port}: 127.0.0.1" in output
     assert requests_seen == [f"GET http://singleconnect.internal:8443{BASE} HTTP/1.1"]
     assert "s3cret" not in run("--json")[1]
-
-
-def test_nodes_split_on_commas_and_whitespace() -> None:
-    assert _nodes("a.example.com, b.example.com:8443  c.example.com,,\nd") == [
-        "a.example.com",
-        "b.example.com:8443",
-        "c.example.com",
-        "d",
-    ]
-    assert _nodes(["a b", "c,", ""]) == ["a", "b", "c"]
-    assert _nodes(("a",)) == ["a"]
-    assert _nodes(None) == []
-    assert _nodes(" ") == []
 
 
 def test_a_negative_warning_window_is_refused() -> None:

@@ -51,7 +51,11 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"HOSTNAME": "sc.example.com:99999"}, "E005"),
     ({"HOSTNAME": "sc.example.com:https"}, "E005"),
     ({"HOSTNAME": "not a host!"}, "E006"),
-    ({"HOSTNAME": "sc.example.com\n"}, "E006"),
+    ({"HOSTNAME": ",  ,"}, "E001"),  # separators alone name no node
+    ({"HOSTNAME": []}, "E001"),
+    ({"HOSTNAME": ["sc1.example.com", 2]}, "E001"),
+    ({"HOSTNAME": "sc1.example.com, https://sc2.example.com"}, "E003"),
+    ({"HOSTNAME": ["sc1.example.com", "sc2.example.com:0"]}, "E005"),
     ({"SCHEME": "ftp"}, "E007"),
     ({"SCHEME": "HTTPS"}, "E007"),
     ({"SCHEME": None}, "E007"),
@@ -154,6 +158,10 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"ALLOWED_HOSTNAMES": "sc.example.com"}, "E043"),  # a string, not a list
     ({"ALLOWED_HOSTNAMES": ["https://sc.example.com"]}, "E043"),
     ({"ALLOWED_HOSTNAMES": ["other.example.com"]}, "E044"),  # settings.py's is not in it
+    (
+        {"HOSTNAME": "sc1.example.com sc2.example.com", "ALLOWED_HOSTNAMES": ["sc1.example.com"]},
+        "E044",
+    ),
     ({"SCHEME": "http"}, "W001"),
     ({"VERIFY": False}, "W002"),
 ]
@@ -180,6 +188,15 @@ GOOD: list[dict[str, Any]] = [
     {"HOSTNAME": "sc.example.com:8443"},
     {"HOSTNAME": "[::1]:8443"},
     {"HOSTNAME": "10.1.2.3"},
+    # Several nodes: commas and/or whitespace, or a list; a trailing newline separates nothing.
+    {"HOSTNAME": "sc1.example.com, sc2.example.com:8443"},
+    {"HOSTNAME": "sc1.example.com\n sc2.example.com"},
+    {"HOSTNAME": "sc.example.com\n"},
+    {"HOSTNAME": ["sc1.example.com", "[::1]:8443"]},
+    {
+        "HOSTNAME": "sc1.example.com,sc2.example.com",
+        "ALLOWED_HOSTNAMES": ["SC2.example.com", "sc1.example.com"],
+    },
     {"SCHEME": "https"},
     {"BASE_PATH": "/other/path/"},
     {"TIMEOUT": 5},
@@ -275,6 +292,30 @@ def test_middleware_messages_name_what_to_do() -> None:
     assert isinstance(order, Error)
     assert AUTH in order.msg
     assert AUTH in order.hint
+
+
+def test_each_wrong_node_is_named() -> None:
+    with override_settings(
+        SINGLECONNECT_HOSTNAME="sc1.example.com, sc2.example.com/x, sc3.example.com",
+        SINGLECONNECT_ALLOWED_HOSTNAMES=["sc1.example.com"],
+    ):
+        messages = check_settings()
+    assert [(message.id, message.msg) for message in messages] == [
+        (
+            "django_singleconnect.E004",
+            "SINGLECONNECT_HOSTNAME's node 'sc2.example.com/x' is not a host or host:port.",
+        ),
+        (
+            "django_singleconnect.E044",
+            "SINGLECONNECT_HOSTNAME's node 'sc2.example.com/x' is not in "
+            "SINGLECONNECT_ALLOWED_HOSTNAMES.",
+        ),
+        (
+            "django_singleconnect.E044",
+            "SINGLECONNECT_HOSTNAME's node 'sc3.example.com' is not in "
+            "SINGLECONNECT_ALLOWED_HOSTNAMES.",
+        ),
+    ]
 
 
 def test_levels_and_hints() -> None:

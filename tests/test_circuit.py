@@ -15,7 +15,7 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.test import Client
 
 from django_singleconnect import circuit, signals
-from django_singleconnect.circuit import OPEN_UNTIL_KEY, TRIAL_KEY, Breaker, window_seconds
+from django_singleconnect.circuit import OPEN_UNTIL_KEY, Breaker, window_seconds
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.conf import Settings
 from django_singleconnect.exceptions import (
@@ -110,10 +110,11 @@ def test_failures_in_a_row_open_the_circuit(
 
     fail(1, simulator)
     assert simulator.call_count() == 3
-    opened = {"signal": signals.circuit_opened, "sender": Breaker}
+    opened = {"signal": signals.circuit_opened, "sender": Breaker, "node": simulator.hostname}
     assert received == [("opened", {**opened, "failures": 3, "reset_seconds": 30.0})]
     assert circuit_lines(caplog) == [
-        "Single Connect failed 3 times in a row: circuit open, no calls for 30 s"
+        f"Single Connect node {simulator.hostname} failed 3 times in a row: circuit open, "
+        "no calls for 30 s"
     ]
 
     # Single Connect works again, but nobody asks it before the reset time.
@@ -126,8 +127,10 @@ def test_failures_in_a_row_open_the_circuit(
     assert simulator.call_count() == 3
     assert len(received) == 1  # opened once
     assert circuit_lines(caplog)[1:] == [
-        "Single Connect otpstatus for 'alice': not called, the circuit is open",
-        "Single Connect otpvalid for 'alice': not called, the circuit is open",
+        f"Single Connect otpstatus for 'alice': not called, the circuit is open (node "
+        f"{simulator.hostname})",
+        f"Single Connect otpvalid for 'alice': not called, the circuit is open (node "
+        f"{simulator.hostname})",
     ]
 
 
@@ -157,7 +160,7 @@ def test_every_kind_of_failure_counts(
         client.otp_status("alice", "192.0.2.1")
     with pytest.raises(error):
         client.otp_valid("alice", "123456")
-    assert cache.get(OPEN_UNTIL_KEY) is not None
+    assert cache.get(client.breaker.open_until_key) is not None
     with pytest.raises(SingleConnectCircuitOpen):
         status()
 
@@ -221,10 +224,17 @@ def test_after_the_reset_time_a_trial_that_succeeds_closes_the_circuit(
     assert status() is True
     assert simulator.call_count() == 4
     assert [name for name, _ in received] == ["opened", "closed"]
-    assert received[1][1] == {"signal": signals.circuit_closed, "sender": Breaker}
-    assert circuit_lines(caplog)[-1] == "Single Connect answers again: circuit closed"
+    assert received[1][1] == {
+        "signal": signals.circuit_closed,
+        "sender": Breaker,
+        "node": simulator.hostname,
+    }
+    assert circuit_lines(caplog)[-1] == (
+        f"Single Connect node {simulator.hostname} answers again: circuit closed"
+    )
     assert counted() == 0
-    assert cache.get_many([OPEN_UNTIL_KEY, TRIAL_KEY]) == {}
+    breaker = SingleConnectClient().breaker
+    assert cache.get_many([breaker.open_until_key, breaker.trial_key]) == {}
 
     # Closed for good: calls go through, and counting starts from nothing.
     fail(2, simulator)
@@ -248,7 +258,8 @@ def test_a_trial_that_fails_opens_the_circuit_again(
         ("opened", 4),
     ]
     assert circuit_lines(caplog)[-1] == (
-        "Single Connect failed 4 times in a row: circuit open, no calls for 30 s"
+        f"Single Connect node {simulator.hostname} failed 4 times in a row: circuit open, "
+        "no calls for 30 s"
     )
     # A new reset time, from the failed trial on.
     breaker_clock.advance(29)
@@ -271,7 +282,7 @@ def test_only_one_trial_at_a_time(
     trial.start()
     try:
         give_up = time.monotonic() + 2
-        while cache.get(TRIAL_KEY) is None:
+        while cache.get(SingleConnectClient().breaker.trial_key) is None:
             assert time.monotonic() < give_up
             time.sleep(0.01)
         # Another worker, during the trial: not called.
@@ -476,9 +487,10 @@ def test_a_4xx_answer_to_the_trial_lets_the_next_call_try(
     fail(3, simulator)
     breaker_clock.advance(30)
     refused(simulator, 1)  # the trial call
-    assert cache.get(TRIAL_KEY) is None
+    breaker = SingleConnectClient().breaker
+    assert cache.get(breaker.trial_key) is None
     assert status() is True  # the next one is the trial, and closes the circuit
-    assert cache.get(OPEN_UNTIL_KEY) is None
+    assert cache.get(breaker.open_until_key) is None
 
 
 def test_one_session_cannot_open_the_circuit_through_the_code_page(

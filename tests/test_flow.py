@@ -640,13 +640,14 @@ def test_signals_carry_the_documented_arguments(signed_in, simulator, settings, 
         "service_unavailable",
         "verification_succeeded",
     ]
-    common = {"sender", "signal", "request", "user", "username"}
+    common = {"sender", "signal", "request", "user", "username", "node"}
     extra = [set(kwargs) - common for _, kwargs in received]
     assert extra == [{"resend"}, {"resend"}, {"attempts_left"}, {"error"}, {"method"}]
     for _, kwargs in received:
         assert kwargs["sender"] is SingleConnectClient
         assert kwargs["user"] == user
         assert kwargs["username"] == "alice"
+        assert kwargs["node"] == simulator.hostname
         assert kwargs["request"].path.startswith("/2fa/")
     # Django's error reports leave the code out.
     assert received[2][1]["request"].sensitive_post_parameters == ("token",)

@@ -251,13 +251,13 @@ def test_a_lockout_started_alongside_refuses_this_code_too(
     signed_in.get(VERIFY)
     original = SingleConnectClient.otp_valid
 
-    def otp_valid(self: SingleConnectClient, username: str, token: str) -> bool:
+    def otp_valid(self: SingleConnectClient, username: str, token: str, **kwargs: Any) -> bool:
         # While this code is checked, two other requests use up the attempts left.
         for _ in range(2):
             other = lockout.reserve("alice", LIMITS)
             assert other.granted
             lockout.record_wrong(other, LIMITS)
-        return original(self, username, token)
+        return original(self, username, token, **kwargs)
 
     monkeypatch.setattr(SingleConnectClient, "otp_valid", otp_valid)
     response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})

@@ -158,8 +158,8 @@ def test_a_code_checked_alongside_is_accepted_once(
     original = SingleConnectClient.otp_valid
     inner: list[Any] = []
 
-    def otp_valid(self: SingleConnectClient, username: str, token: str) -> bool:
-        valid = original(self, username, token)
+    def otp_valid(self: SingleConnectClient, username: str, token: str, **kwargs: Any) -> bool:
+        valid = original(self, username, token, **kwargs)
         if not inner:
             inner.append(None)
             # The other request runs start to end while this one waits for its answer.

@@ -76,6 +76,7 @@ def test_a_login_starts_a_pending_step(user, clock):
         "username": user.get_username(),
         "notice": "",
         "denied": False,
+        "node": "",  # no code issued yet
     }
     assert both(request) == (False, False, False)
 

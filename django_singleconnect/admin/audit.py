@@ -25,11 +25,11 @@ def with_seconds(value: Any) -> str:
 class VerificationEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """The audit log: read-only, for everyone."""
 
-    list_display = ("time", "event", "username", "user", "ip_address", "detail")
+    list_display = ("time", "event", "username", "user", "ip_address", "node", "detail")
     exclude = ("changes",)
     readonly_fields = ("time", "changes_made")
     list_filter = ("event", "created_at")
-    search_fields = ("username", "ip_address", "detail")
+    search_fields = ("username", "ip_address", "node", "detail")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
 

@@ -13,7 +13,6 @@ environment.
 from __future__ import annotations
 
 import http.client
-import re
 import socket
 import ssl
 import threading
@@ -30,21 +29,13 @@ from urllib3.exceptions import InsecureRequestWarning
 from .. import __version__
 from ..conf import Settings
 from ..deadline import POOL_CLASSES, deadline
+from ..nodes import node_list
 from ..validators import hostname_problem
 from .report import NodeReport, Report, Step, elapsed_ms, reason
 from .tls import probe_tls
 
 #: A server certificate that expires sooner than this many days is a warning.
 WARN_DAYS = 30
-
-
-def _nodes(value: Any) -> list[str]:
-    """
-    The nodes ``SINGLECONNECT_HOSTNAME`` names: separated by commas and/or whitespace, or
-    a list or tuple of such strings.
-    """
-    parts = [str(item) for item in value] if isinstance(value, (list, tuple)) else [value or ""]
-    return [node for part in parts for node in re.split(r"[\s,]+", str(part)) if node]
 
 
 def _split(node: str, scheme: str) -> tuple[str, int]:
@@ -249,7 +240,7 @@ def check(config: Settings, warn_days: int = WARN_DAYS) -> Report:
     raw = {name: (value, source) for name, value, source in config.describe()}
     hostname, source = raw["SINGLECONNECT_HOSTNAME"]
     report = Report(config.SCHEME, config.BASE_PATH, source)
-    nodes = _nodes(hostname)
+    nodes = node_list(hostname)
     if not nodes:
         report.problems.append("SINGLECONNECT_HOSTNAME is not set")
     if not config.APPLICATION_NAME.strip():

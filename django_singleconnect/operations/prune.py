@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from ..budget import HOUR, holds_no_code_since
 from ..conf import Settings
+from ..logs import fields
 from ..models import (
     AttemptCounter,
     CodeBudget,
@@ -212,5 +213,6 @@ def prune(config: Settings, *, dry_run: bool = False, batch_size: int = BATCH_SI
         logger.info(
             "Single Connect prune: %s",
             ", ".join(f"{result.count} {result.name}" for result in results),
+            extra=fields("pruned", outcome="deleted"),
         )
     return results

@@ -23,6 +23,7 @@ from .. import lockout
 from ..conf import Settings
 from ..history import DETAIL_LENGTH
 from ..identity import counter_key, map_username
+from ..logs import fields
 from ..models import AttemptCounter, VerificationEvent
 
 logger = logging.getLogger("django_singleconnect")
@@ -105,7 +106,12 @@ def unlock(key: str, who: str) -> Cleared | None:
             event=VerificationEvent.Kind.LOCKOUT_CLEARED,
             detail=detail[:DETAIL_LENGTH],
         )
-    logger.warning("Lockout of %r cleared %s", key, detail)
+    logger.warning(
+        "Lockout of %r cleared %s",
+        key,
+        detail,
+        extra=fields("lockout_cleared", username=key, outcome="cleared"),
+    )
     return cleared
 
 
