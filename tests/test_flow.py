@@ -196,8 +196,8 @@ def test_the_code_page_is_accessible(signed_in):
     assert 'id="id_token"' in field
     assert 'autocomplete="one-time-code"' in field
     assert 'inputmode="numeric"' in field
-    assert 'pattern="[0-9]{6}"' in field
-    assert 'maxlength="6"' in field
+    assert 'pattern="(?:[0-9][' in field
+    assert 'maxlength="14"' in field
     assert "a 6-digit code" in html
     assert 'action="/2fa/resend/"' in html
     assert 'action="/2fa/logout/"' in html
@@ -274,6 +274,36 @@ def test_malformed_codes_never_reach_single_connect(signed_in, simulator, typed,
     assert failures() == 0
     assert events() == ["challenge_sent"]
     assert not is_verified_now(signed_in)
+
+
+@pytest.mark.parametrize("spaced", ["{0} {1}", "{0}-{1}", " {0} - {1} "])
+def test_a_code_pasted_with_a_space_or_a_dash(signed_in, simulator, spaced):
+    signed_in.get(VERIFY)
+    code = simulator.current_code("alice")
+    wrong = wrong_code(simulator)
+    # A wrong one costs one attempt, as typed without the separator.
+    response = signed_in.post(VERIFY, {"token": spaced.format(wrong[:3], wrong[3:])})
+    assert "That code is incorrect." in response.content.decode()
+    assert failures() == 1
+    response = signed_in.post(VERIFY, {"token": spaced.format(code[:3], code[3:])})
+    assert response.status_code == 302
+    assert simulator.call_count("otpvalid") == 2
+    assert is_verified_now(signed_in)
+
+
+def test_a_used_code_with_a_dash_is_still_a_used_code(signed_in, simulator, login):
+    signed_in.get(VERIFY)
+    code = simulator.current_code("alice")
+    assert signed_in.post(VERIFY, {"token": code}).status_code == 302
+    other = Client()
+    login(other)
+    other.get(VERIFY)
+    response = other.post(VERIFY, {"token": f"{code[:3]}-{code[3:]}"})
+    assert "That code is incorrect." in response.content.decode()
+    # Refused as the used code it is, before Single Connect is asked.
+    assert simulator.call_count("otpvalid") == 1
+    last = VerificationEvent.objects.order_by("pk").last()
+    assert (last.event, last.detail) == ("failed", "replayed code")
 
 
 def test_a_code_of_other_length_when_configured(signed_in, simulator, settings):

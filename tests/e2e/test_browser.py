@@ -82,6 +82,27 @@ def test_a_wrong_code_says_how_many_attempts_are_left(page: Page, site: Site) ->
     expect(page).to_have_url(f"{site.url}/")
 
 
+def test_a_code_pasted_with_a_space_or_a_dash(page: Page, site: Site) -> None:
+    page.goto("/")
+    log_in(page, "gina")
+    code_page(page, site)
+    field = page.locator("input[name=token]")
+
+    # Chromium compiles the pattern with the v flag; one it cannot compile it ignores, and
+    # then nothing ever mismatches.
+    for typed, mismatch in (("385 189", False), ("385-189", False), ("38a189", True)):
+        field.fill("")
+        page.keyboard.insert_text(typed)  # as a paste arrives: maxlength applies
+        expect(field).to_have_value(typed)
+        assert field.evaluate("(input) => input.validity.patternMismatch") is mismatch
+    code = site.code("gina")
+    field.fill("")
+    page.keyboard.insert_text(f" {code[:3]} - {code[3:]} ")
+    expect(field).to_have_value(f" {code[:3]} - {code[3:]} ")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page).to_have_url(f"{site.url}/")
+
+
 def test_too_many_wrong_codes_lock_the_user_out(page: Page, site: Site) -> None:
     page.goto("/")
     log_in(page, "carol")
