@@ -212,10 +212,13 @@ def _locked(step: Step, until: dt.datetime) -> HttpResponse:
     return response
 
 
-def _unavailable(step: Step, error: SingleConnectError) -> HttpResponse:
+def _unavailable(step: Step, error: SingleConnectError, *, checking: bool) -> HttpResponse:
+    """The 503 page; ``checking``: a typed code could not be checked, else none could be sent."""
     step.audit(Event.SERVICE_UNAVAILABLE, error.cause)
     step.send(signals.service_unavailable, error=error)
-    response = step.render("unavailable.html", status=503, retry_url=step.verify_url)
+    response = step.render(
+        "unavailable.html", status=503, retry_url=step.verify_url, checking=checking
+    )
     response["Retry-After"] = "30"
     return response
 
@@ -243,7 +246,8 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
     if taken.refused in ("cooldown", "login_cap"):
         return "cooldown" if taken.refused == "cooldown" else "too_many"
     if taken.refused == "busy":
-        return _unavailable(step, SingleConnectBusy("otpstatus: not called, codes contended"))
+        busy = SingleConnectBusy("otpstatus: not called, codes contended")
+        return _unavailable(step, busy, checking=False)
     if not taken.granted:
         return _codes_spent(step, taken.retry_after)
     try:
@@ -253,7 +257,7 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
             budget.failed(taken)
         else:
             budget.give_back(taken)
-        return _unavailable(step, error)
+        return _unavailable(step, error, checking=False)
     if not active:
         if policy.decide(step.config.OTP_INACTIVE_POLICY, step.request.user) == "allow":
             step.audit(Event.OTP_INACTIVE_ALLOWED)
@@ -349,7 +353,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             valid = SingleConnectClient(step.config).otp_valid(step.username, token)
         except SingleConnectError as error:
             lockout.give_back(reservation, step.limits)
-            return _unavailable(step, error)
+            return _unavailable(step, error, checking=True)
         if valid:
             # One transaction for what a right code writes; the session's new key included
             # when the sessions live in the same database.

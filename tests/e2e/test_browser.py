@@ -158,12 +158,25 @@ def test_single_connect_down_then_back(page: Page, site: Site) -> None:
 
     assert answer.value.status == 503
     expect(page.get_by_role("heading")).to_have_text("Sign-in codes are unavailable")
+    expect(page.locator("main")).to_contain_text("so no sign-in code could be sent to you.")
     expect(page.locator("input[name=token]")).to_have_count(0)
 
     site.fault("none")
     page.get_by_role("button", name="Try again").click()
     code_page(page, site)
     expect(page.get_by_role("heading")).to_have_text("Enter your sign-in code")
+
+    # Now the code is sent, but cannot be checked: the page says so.
+    site.fault("error", endpoint="otpvalid")
+    with page.expect_response(verify_post) as answer:
+        send_code(page, site.code("erin"))
+    assert answer.value.status == 503
+    expect(page.locator("main")).to_contain_text(
+        "so the code you typed could not be checked. It was not counted as a wrong attempt."
+    )
+    site.fault("none")
+    page.get_by_role("button", name="Try again").click()
+    code_page(page, site)
     send_code(page, site.code("erin"))
     expect(page).to_have_url(f"{site.url}/")
 
