@@ -120,6 +120,10 @@ def test_too_many_wrong_codes_lock_the_user_out(page: Page, site: Site) -> None:
     expect(page.locator("main")).to_contain_text(
         "For your security, codes for this account are refused for now."
     )
+    # When, relative and absolute with its zone.
+    expect(page.locator("main")).to_contain_text(
+        re.compile(r"Try again in 1 minute, after \d\d:\d\d UTC\.")
+    )
     expect(page.locator("input[name=token]")).to_have_count(0)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{site.url}/accounts/login/")
