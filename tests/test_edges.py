@@ -63,7 +63,10 @@ def test_resend_at_the_pending_timeout(
         assert response.status_code == 200
         html = response.content.decode()
         assert EXPIRED in html
-        assert 'href="/accounts/login/?next=%2Fmixin%2F"' in html
+        # A button, as on every other page.
+        assert (
+            '<a class="button" href="/accounts/login/?next=%2Fmixin%2F">Sign in again</a>' in html
+        )
         assert SESSION_KEY not in signed_in.session
         assert simulator.call_count("otpstatus") == 1
     else:

@@ -43,7 +43,7 @@ REQUIRE_BROWSER = "SINGLECONNECT_REQUIRE_BROWSER"
 
 PASSWORD = "correct horse"
 # One user per scenario, so that wrong codes, lockouts and resends never meet.
-USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank", "gina")
+USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank", "gina", "hana")
 SUPERUSER = "root"
 
 # The policies the scenarios rely on, small so that they run in seconds.

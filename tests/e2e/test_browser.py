@@ -202,6 +202,31 @@ def test_a_turkish_browser_gets_the_turkish_page(new_page: Callable[..., Page], 
     expect(page.locator("html")).to_have_attribute("lang", "tr")
 
 
+def test_the_phone_layout(new_page: Callable[..., Page], site: Site) -> None:
+    # An iPhone 12 to 15's viewport, CSS pixels.
+    page = new_page(locale="en-US", viewport={"width": 390, "height": 844}, has_touch=True)
+    page.goto("/")
+    log_in(page, "hana")
+    code_page(page, site)
+
+    card = page.locator("main").bounding_box()
+    assert card is not None
+    # Margins on both sides, and no band of empty screen above the card.
+    assert 8 <= card["x"] <= 24
+    assert 366 <= card["x"] + card["width"] <= 382
+    assert card["y"] <= 24
+    # The field and its button in the upper half: still visible with the keyboard up.
+    verify = page.get_by_role("button", name="Verify", exact=True).bounding_box()
+    assert verify is not None
+    assert verify["y"] + verify["height"] <= 844 / 2
+    # Every button big enough for a finger.
+    for button in page.get_by_role("button").all():
+        box = button.bounding_box()
+        assert box is not None
+        assert box["height"] >= 44, button.text_content()
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+
+
 def test_the_admin_needs_the_code(page: Page, site: Site) -> None:
     page.goto("/admin/")
     expect(page).to_have_url(f"{site.url}/admin/login/?next=/admin/")
