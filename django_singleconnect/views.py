@@ -304,7 +304,15 @@ def _form_page(step: Step, form: TokenForm) -> HttpResponse:
         notice=notice,
         resend_in=max(0, math.ceil(last + step.config.RESEND_COOLDOWN - time.time())),
         digits=step.config.TOKEN_DIGITS,
+        signed_in_as=_display_name(step.request.user),
     )
+
+
+def _display_name(user: Any) -> str:
+    """The user's full name when the user model has one, else the username."""
+    get_full_name = getattr(user, "get_full_name", None)
+    full_name = get_full_name() if callable(get_full_name) else ""
+    return str(full_name or "").strip() or str(user.get_username())
 
 
 @hidden_on_debug_pages

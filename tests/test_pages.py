@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
+from typing import Any
 
 import pytest
 from django.template.loader import render_to_string
+from django.test import Client
 from django.utils import timezone, translation
 
 TRY_AGAIN = "django_singleconnect/_try_again.html"
@@ -59,3 +62,49 @@ def test_in_turkish(now: dt.datetime) -> None:
         assert try_again(now + dt.timedelta(hours=3), 180) == (
             "Yaklaşık 3 saat sonra (12:30 UTC itibarıyla) tekrar deneyin."
         )
+
+
+# -- who is signing in ----------------------------------------------------------------------------
+
+
+VERIFY = "/2fa/verify/"
+
+
+def account_line(response: Any) -> str:
+    (form,) = re.findall(r'<form class="account"[^>]*>.*?</form>', response.content.decode())
+    return form
+
+
+@pytest.mark.django_db
+def test_the_code_page_says_who_is_signing_in(signed_in: Client) -> None:
+    form = account_line(signed_in.get(VERIFY))
+    assert "Signed in as alice." in form
+    assert "Not you?" in form
+    # Signing out is a POST with the CSRF token, as everywhere.
+    assert 'method="post" action="/2fa/logout/"' in form
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert '<button type="submit" class="secondary">Sign out</button>' in form
+
+
+@pytest.mark.django_db
+def test_the_full_name_when_there_is_one(signed_in: Client, user: Any) -> None:
+    user.first_name, user.last_name = "Alice", "<Smith>"
+    user.save()
+    form = account_line(signed_in.get(VERIFY))
+    assert "Signed in as Alice &lt;Smith&gt;." in form
+
+
+@pytest.mark.django_db
+def test_in_turkish_too(signed_in: Client) -> None:
+    form = account_line(signed_in.get(VERIFY, headers={"accept-language": "tr"}))
+    assert "alice olarak oturum açtınız." in form
+    assert "Siz değil misiniz?" in form
+    assert "Oturumu kapat" in form
+
+
+@pytest.mark.django_db
+def test_sign_out_from_the_code_page(signed_in: Client) -> None:
+    signed_in.get(VERIFY)
+    response = signed_in.post("/2fa/logout/")
+    assert response.status_code == 302
+    assert signed_in.get(VERIFY)["Location"].startswith("/accounts/login/")

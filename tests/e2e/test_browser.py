@@ -61,6 +61,9 @@ def test_the_right_code_opens_the_protected_page(page: Page, site: Site) -> None
 
     code_page(page, site)
     expect(page.get_by_role("heading")).to_have_text("Enter your sign-in code")
+    expect(page.locator("form.account")).to_have_text(
+        re.compile(r"^\s*Signed in as alice\.\s+Not you\?\s+Sign out\s*$")
+    )
     send_code(page, site.code("alice"))
 
     expect(page).to_have_url(f"{site.url}/")
