@@ -120,10 +120,14 @@ class Step:
         return client_ip(self.request, self.config.TRUSTED_PROXIES)
 
     @cached_property
+    def codes(self) -> budget.Outlook:
+        """This login's codes, and whether "Send a new code" would send one now."""
+        return budget.outlook(self.key, self.pending["login"], self.code_limits)
+
+    @property
     def last_challenge(self) -> float | None:
         """When the newest code of this login was taken, or None before the first."""
-        codes = budget.codes_of_login(self.key, self.pending["login"])
-        return codes[-1] if codes else None
+        return self.codes.issued[-1] if self.codes.issued else None
 
     def audit(self, event: str, detail: str = "") -> None:
         user = self.request.user
@@ -267,7 +271,8 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
         step.pending["denied"] = True
         save_pending(step.request, step.pending)
         return step.render("denied.html", status=403)
-    step.last_challenge = taken.at  # what codes_of_login would read now
+    assert taken.outlook is not None
+    step.codes = taken.outlook  # what budget.outlook would read now
     if step.step_up and not resend:
         step.audit(Event.STEP_UP, f"max_age {step.max_age}")
         step.send(signals.step_up_started, max_age=step.max_age)
@@ -295,14 +300,20 @@ def _form_page(step: Step, form: TokenForm) -> HttpResponse:
     if notice:
         step.pending["notice"] = ""
         save_pending(step.request, step.pending)
-    last = step.last_challenge or 0
+    codes = step.codes
+    resend_in = codes.wait if codes.refused == "cooldown" else 0
     return step.render(
         "verify.html",
         form=form,
         can_remember=remember.may_remember(step.request.user, step.config),
         remember_days=step.config.REMEMBER_DAYS,
         notice=notice,
-        resend_in=max(0, math.ceil(last + step.config.RESEND_COOLDOWN - time.time())),
+        # What "Send a new code" would meet: a wait, or no more codes (no button then).
+        resend_in=resend_in,
+        resend_clock=f"{resend_in // 60}:{resend_in % 60:02d}",
+        can_resend=codes.refused not in ("login_cap", "budget"),
+        # A code sent before the newest is refused: say so once there are several.
+        codes_sent=len(codes.issued),
         digits=step.config.TOKEN_DIGITS,
         signed_in_as=_display_name(step.request.user),
     )

@@ -112,7 +112,7 @@ def test_the_cooldown_counts_from_the_last_code(
     clock.advance(59)  # 119 s after the first code, 59 s after the second
     signed_in.post(RESEND)
     assert simulator.call_count("otpstatus") == 2
-    assert "You can ask for a new code in 1 second." in notice(signed_in)
+    assert "You can ask for a new code in 0:01." in notice(signed_in)
 
 
 # -- SINGLECONNECT_MAX_CHALLENGES_PER_HOUR ---------------------------------------------------------

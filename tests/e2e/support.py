@@ -43,7 +43,7 @@ REQUIRE_BROWSER = "SINGLECONNECT_REQUIRE_BROWSER"
 
 PASSWORD = "correct horse"
 # One user per scenario, so that wrong codes, lockouts and resends never meet.
-USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank", "gina", "hana")
+USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank", "gina", "hana", "ivan", "jack")
 SUPERUSER = "root"
 
 # The policies the scenarios rely on, small so that they run in seconds.
@@ -51,6 +51,8 @@ MAX_ATTEMPTS = 3
 LOCKOUT_SECONDS = 60
 # Long enough that a new code asked for at once is refused even on a busy machine.
 RESEND_COOLDOWN = 3
+# A login's first code and one more: a single resend reaches the cap.
+MAX_CHALLENGES_PER_HOUR = 2
 
 SETUP_SCRIPT = f"""
 from django.contrib.auth import get_user_model
@@ -115,15 +117,19 @@ class Site:
 
     def codes_issued(self) -> int:
         """How many codes the simulator has issued (``otpstatus`` calls) so far."""
+        return self.calls("otpstatus")
+
+    def calls(self, endpoint: str) -> int:
+        """How many calls of ``endpoint`` the simulator has answered so far."""
         response = requests.get(f"{self.simulator_url}/_simulator/stats", timeout=5)
         response.raise_for_status()
-        return int(response.json()["otpstatus"])
+        return int(response.json()[endpoint])
 
-    def fault(self, mode: str, endpoint: str = "") -> None:
+    def fault(self, mode: str, endpoint: str = "", seconds: float = 0) -> None:
         """Make the simulator misbehave (``mode="none"`` stops it)."""
         response = requests.post(
             f"{self.simulator_url}/_simulator/fault",
-            {"mode": mode, "endpoint": endpoint},
+            {"mode": mode, "endpoint": endpoint, "seconds": str(seconds)},
             timeout=5,
         )
         assert response.status_code == 204, response.text
@@ -141,6 +147,7 @@ def site_environment(directory: Path, simulator_settings: dict[str, str]) -> dic
         SINGLECONNECT_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
         SINGLECONNECT_LOCKOUT_SECONDS=str(LOCKOUT_SECONDS),
         SINGLECONNECT_RESEND_COOLDOWN=str(RESEND_COOLDOWN),
+        SINGLECONNECT_MAX_CHALLENGES_PER_HOUR=str(MAX_CHALLENGES_PER_HOUR),
         # gunicorn 25.1+ opens a control socket, by default in ~/.gunicorn/, shared by every
         # gunicorn of this user; this keeps ours in the temporary folder.
         XDG_RUNTIME_DIR=str(directory),
