@@ -488,7 +488,7 @@ def test_no_wait_no_countdown(clock, signed_in, settings):
     html = signed_in.get(VERIFY).content.decode()
     assert "new code in" not in html
     assert "data-countdown" not in html
-    assert '<button type="submit" class="secondary">Send a new code</button>' in html
+    assert '<button type="submit" class="secondary" data-busy-label="Sending…">' in html
 
 
 def test_resend_stops_at_the_hourly_limit(clock, signed_in, simulator, settings):

@@ -108,3 +108,14 @@ def test_sign_out_from_the_code_page(signed_in: Client) -> None:
     response = signed_in.post("/2fa/logout/")
     assert response.status_code == 302
     assert signed_in.get(VERIFY)["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_the_buttons_carry_their_busy_labels(signed_in: Client) -> None:
+    # What singleconnect.js shows on a button once its form is sent.
+    html = signed_in.get(VERIFY).content.decode()
+    assert '<button type="submit" data-busy-label="Checking…">Verify</button>' in html
+    assert 'data-busy-label="Sending…"' in html
+    html = signed_in.get(VERIFY, headers={"accept-language": "tr"}).content.decode()
+    assert 'data-busy-label="Doğrulanıyor…"' in html
+    assert 'data-busy-label="Gönderiliyor…"' in html

@@ -191,6 +191,43 @@ def test_too_soon_without_javascript(new_page: Callable[..., Page], site: Site) 
     expect(page).to_have_url(f"{site.url}/")
 
 
+# Click Verify, then, while the check runs, send the form again (Enter in the field would not:
+# the default button is disabled); report the button and whether the second submit was sent.
+SUBMIT_TWICE = """
+() => new Promise((resolve) => {
+  const button = document.querySelector("form[action$='/verify/'] button[type=submit]");
+  button.click();
+  setTimeout(() => {
+    const second = new SubmitEvent("submit", {bubbles: true, cancelable: true});
+    const sent = button.form.dispatchEvent(second);
+    button.form.requestSubmit();  // a real one: a second POST unless it is stopped
+    resolve({
+      label: button.textContent,
+      disabled: button.disabled,
+      busy: button.getAttribute("aria-busy"),
+      second: sent ? "sent" : "blocked",
+    });
+  }, 100);
+})
+"""
+
+
+def test_a_slow_check_shows_it_is_busy_and_is_sent_once(page: Page, site: Site) -> None:
+    page.goto("/")
+    log_in(page, "jack")
+    code_page(page, site)
+    checks = site.calls("otpvalid")
+    site.fault("latency", endpoint="otpvalid", seconds=2)
+
+    page.locator("input[name=token]").fill(site.code("jack"))
+    # In the page itself: Playwright's locators wait for the navigation the click starts.
+    state = page.evaluate(SUBMIT_TWICE)
+    assert state == {"label": "Checking…", "disabled": True, "busy": "true", "second": "blocked"}
+    expect(page).to_have_url(f"{site.url}/", timeout=10_000)
+    expect(page.get_by_role("heading")).to_have_text(HELLO.format("jack"))
+    assert site.calls("otpvalid") == checks + 1
+
+
 def test_single_connect_down_then_back(page: Page, site: Site) -> None:
     site.fault("error", endpoint="otpstatus")
     page.goto("/")
