@@ -263,6 +263,10 @@ def test_a_turkish_browser_gets_the_turkish_page(new_page: Callable[..., Page], 
     # Chromium's locale is what it asks for in Accept-Language.
     page = new_page(locale="tr-TR")
     page.goto("/")
+    # The example site's login page too, from its own catalogue.
+    expect(page.locator("main p").first).to_have_text(
+        "İki adımdan birincisi: parolanız. Ardından Single Connect size bir kod gönderir."  # noqa: RUF001
+    )
     log_in(page, "ayse")
     code_page(page, site)
     expect(page.locator("html")).to_have_attribute("lang", "tr")
@@ -350,8 +354,9 @@ def test_the_pages_under_a_strict_content_security_policy(page: Page, strict_sit
     assert response is not None
     assert response.headers["content-security-policy"] == "default-src 'self'"
     expect(page).to_have_url(f"{site.url}/accounts/login/?next=/")
-    # The example site's own stylesheet.
-    assert computed(page.locator("body"), "maxWidth") == "512px"
+    # The package's look on the example site's login page, and the site's own additions.
+    assert computed(page.locator("main"), "maxWidth") == "416px"
+    assert computed(page.locator("input[name=password]"), "minHeight") == "44px"
     assert csp_violations(page) == []
 
     with page.expect_response(lambda response: "/2fa/verify/" in response.url) as answer:
