@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +16,16 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.utils import timezone, translation
 
+from django_singleconnect import views
+
 TRY_AGAIN = "django_singleconnect/_try_again.html"
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """English unless a test asks: LocaleMiddleware leaves a request's language active."""
+    with translation.override("en"):
+        yield
 
 
 def try_again(until: dt.datetime, minutes: int) -> str:
@@ -119,3 +129,18 @@ def test_the_buttons_carry_their_busy_labels(signed_in: Client) -> None:
     html = signed_in.get(VERIFY, headers={"accept-language": "tr"}).content.decode()
     assert 'data-busy-label="Doğrulanıyor…"' in html
     assert 'data-busy-label="Gönderiliyor…"' in html
+
+
+def test_a_user_model_without_full_names() -> None:
+    class Member:
+        """A custom user model on AbstractBaseUser: no get_full_name."""
+
+        def get_username(self) -> str:
+            return "m.yilmaz"
+
+    class Blank(Member):
+        def get_full_name(self) -> str:
+            return "  "
+
+    assert views._display_name(Member()) == "m.yilmaz"
+    assert views._display_name(Blank()) == "m.yilmaz"
