@@ -49,6 +49,18 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Outlook:
+    """A login's codes, and what "Send a new code" would meet now: what the code page shows."""
+
+    #: When each code of this login was issued in the past hour, the oldest first.
+    issued: tuple[float, ...]
+    #: "" when a new code would be sent; else "cooldown", "login_cap" or "budget".
+    refused: Refusal = ""
+    #: Seconds until it would be sent, when refused.
+    wait: int = 0
+
+
+@dataclass(frozen=True)
 class Taken:
     """The outcome of ``take``: a code was taken when ``refused`` is empty."""
 
@@ -58,6 +70,8 @@ class Taken:
     refused: Refusal = ""
     #: Seconds until a code may be taken again, when refused for a limit.
     retry_after: int = 0
+    #: The login's outlook once this code is taken (when granted), read with it.
+    outlook: Outlook | None = None
 
     @property
     def granted(self) -> bool:
@@ -88,6 +102,19 @@ def codes_of_login(username: str, login: str) -> list[float]:
     row = CodeBudget.objects.filter(username=username).values_list("codes", flat=True).first()
     codes = _load(row or "[]") or []
     return [at for at, owner in _recent(codes, time.time()) if owner == login]
+
+
+def outlook(username: str, login: str, limits: Limits) -> Outlook:
+    """This login's codes, and whether a new one could be sent now (one query)."""
+    row = CodeBudget.objects.filter(username=username).values_list("codes", flat=True).first()
+    now = time.time()
+    return _outlook(_recent(_load(row or "[]") or [], now), login, now, limits)
+
+
+def _outlook(codes: Codes, login: str, now: float, limits: Limits) -> Outlook:
+    issued = tuple(at for at, owner in codes if owner == login)
+    refused = _refusal(codes, login, now, limits, first=False)
+    return Outlook(issued) if refused is None else Outlook(issued, *refused)
 
 
 def _refusal(
@@ -137,7 +164,7 @@ def take(username: str, login: str, limits: Limits, *, first: bool) -> Taken:
             return Taken(username, login, now, *refused)
         codes.append((now, login))
         if rows.filter(version=version).update(codes=_dump(codes), version=version + 1):
-            return Taken(username, login, now)
+            return Taken(username, login, now, outlook=_outlook(codes, login, now, limits))
     return Taken(username, login, time.time(), "busy", 1)
 
 

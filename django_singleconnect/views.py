@@ -129,10 +129,14 @@ class Step:
         return client_ip(self.request, self.config.TRUSTED_PROXIES)
 
     @cached_property
+    def codes(self) -> budget.Outlook:
+        """This login's codes, and whether "Send a new code" would send one now."""
+        return budget.outlook(self.key, self.pending["login"], self.code_limits)
+
+    @property
     def last_challenge(self) -> float | None:
         """When the newest code of this login was taken, or None before the first."""
-        codes = budget.codes_of_login(self.key, self.pending["login"])
-        return codes[-1] if codes else None
+        return self.codes.issued[-1] if self.codes.issued else None
 
     def audit(self, event: str, detail: str = "", node: str | None = None) -> None:
         """An audit row; ``node`` by default the node of this login's code."""
@@ -224,10 +228,13 @@ def _locked(step: Step, until: dt.datetime) -> HttpResponse:
     return response
 
 
-def _unavailable(step: Step, error: SingleConnectError) -> HttpResponse:
+def _unavailable(step: Step, error: SingleConnectError, *, checking: bool) -> HttpResponse:
+    """The 503 page; ``checking``: a typed code could not be checked, else none could be sent."""
     step.audit(Event.SERVICE_UNAVAILABLE, error.cause, node=error.node or "")
     step.send(signals.service_unavailable, error=error, node=error.node or "")
-    response = step.render("unavailable.html", status=503, retry_url=step.verify_url)
+    response = step.render(
+        "unavailable.html", status=503, retry_url=step.verify_url, checking=checking
+    )
     response["Retry-After"] = "30"
     return response
 
@@ -255,7 +262,8 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
     if taken.refused in ("cooldown", "login_cap"):
         return "cooldown" if taken.refused == "cooldown" else "too_many"
     if taken.refused == "busy":
-        return _unavailable(step, SingleConnectBusy("otpstatus: not called, codes contended"))
+        busy = SingleConnectBusy("otpstatus: not called, codes contended")
+        return _unavailable(step, busy, checking=False)
     if not taken.granted:
         return _codes_spent(step, taken.retry_after)
     try:
@@ -266,7 +274,7 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
             budget.failed(taken)
         else:
             budget.give_back(taken)
-        return _unavailable(step, error)
+        return _unavailable(step, error, checking=False)
     if len(client.nodes) > 1 and client.last_node != step.pending.get("node", ""):
         # The code's otpvalid goes to the node that issued it, and to no other. With one
         # node there is nothing to choose: the session is not written for it.
@@ -282,7 +290,8 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
         step.pending["denied"] = True
         save_pending(step.request, step.pending)
         return step.render("denied.html", status=403)
-    step.last_challenge = taken.at  # what codes_of_login would read now
+    assert taken.outlook is not None
+    step.codes = taken.outlook  # what budget.outlook would read now
     if step.step_up and not resend:
         step.audit(Event.STEP_UP, f"max_age {step.max_age}")
         step.send(signals.step_up_started, max_age=step.max_age)
@@ -310,16 +319,30 @@ def _form_page(step: Step, form: TokenForm) -> HttpResponse:
     if notice:
         step.pending["notice"] = ""
         save_pending(step.request, step.pending)
-    last = step.last_challenge or 0
+    codes = step.codes
+    resend_in = codes.wait if codes.refused == "cooldown" else 0
     return step.render(
         "verify.html",
         form=form,
         can_remember=remember.may_remember(step.request.user, step.config),
         remember_days=step.config.REMEMBER_DAYS,
         notice=notice,
-        resend_in=max(0, math.ceil(last + step.config.RESEND_COOLDOWN - time.time())),
+        # What "Send a new code" would meet: a wait, or no more codes (no button then).
+        resend_in=resend_in,
+        resend_clock=f"{resend_in // 60}:{resend_in % 60:02d}",
+        can_resend=codes.refused not in ("login_cap", "budget"),
+        # A code sent before the newest is refused: say so once there are several.
+        codes_sent=len(codes.issued),
         digits=step.config.TOKEN_DIGITS,
+        signed_in_as=_display_name(step.request.user),
     )
+
+
+def _display_name(user: Any) -> str:
+    """The user's full name when the user model has one, else the username."""
+    get_full_name = getattr(user, "get_full_name", None)
+    full_name = get_full_name() if callable(get_full_name) else ""
+    return str(full_name or "").strip() or str(user.get_username())
 
 
 @hidden_on_debug_pages
@@ -372,7 +395,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             )
         except SingleConnectError as error:
             lockout.give_back(reservation, step.limits)
-            return _unavailable(step, error)
+            return _unavailable(step, error, checking=True)
         if valid:
             # One transaction for what a right code writes; the session's new key included
             # when the sessions live in the same database.

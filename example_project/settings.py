@@ -92,6 +92,8 @@ LANGUAGES = [
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The example's own strings (its login and home pages); the package brings its catalogue.
+LOCALE_PATHS = [BASE_DIR / "example_project" / "locale"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "example_project" / "static"]

@@ -24,6 +24,8 @@ PACKAGE = Path(django_singleconnect.__file__).parent
 TEMPLATES = PACKAGE / "templates"
 STYLESHEET = "django_singleconnect/singleconnect.css"
 LINK = f'<link rel="stylesheet" href="/static/{STYLESHEET}">'
+SCRIPT = "django_singleconnect/singleconnect.js"
+SCRIPT_TAG = f'<script src="/static/{SCRIPT}" defer></script>'
 
 # What `default-src 'self'` refuses: inline style and script, and script in attributes or URLs.
 INLINE = {
@@ -52,10 +54,19 @@ def contexts() -> list[dict[str, Any]]:
     wrong = TokenForm({"token": "12"})
     wrong.is_valid()
     return [
-        {**common, "form": TokenForm(), "notice": "", "resend_in": 0},
+        {**common, "form": TokenForm(), "notice": "", "resend_in": 0, "can_resend": True},
         *(
-            {**common, "form": wrong, "notice": notice, "resend_in": 30}
-            for notice in ("resent", "cooldown", "too_many")
+            {
+                **common,
+                "form": wrong,
+                "notice": notice,
+                "resend_in": 30,
+                "resend_clock": "0:30",
+                "can_resend": notice != "too_many",
+                "codes_sent": 2,
+                "signed_in_as": "alice",
+            }
+            for notice in ("resent", "cooldown", "too_many", "")
         ),
     ]
 
@@ -89,6 +100,7 @@ def test_no_inline_code_on_the_page(name: str, rf: RequestFactory) -> None:
             or '{% extends "django_singleconnect/base.html" %}' in source
         ):
             assert LINK in html
+            assert SCRIPT_TAG in html
 
 
 def test_the_stylesheet_is_a_static_file_of_the_package() -> None:
@@ -96,6 +108,18 @@ def test_the_stylesheet_is_a_static_file_of_the_package() -> None:
     assert found is not None
     assert Path(str(found)).resolve() == (PACKAGE / "static" / STYLESHEET).resolve()
     assert "max-width: 26rem" in Path(str(found)).read_text(encoding="utf-8")
+
+
+def test_the_script_is_a_static_file_of_the_package() -> None:
+    found = finders.find(SCRIPT)
+    assert found is not None
+    assert Path(str(found)).resolve() == (PACKAGE / "static" / SCRIPT).resolve()
+    source = Path(str(found)).read_text(encoding="utf-8")
+    # What a strict policy refuses besides inline code (script-src without 'unsafe-eval'),
+    # and HTML written from strings.
+    for refused in ("eval(", "new Function", "innerHTML", "outerHTML", "document.write"):
+        assert refused not in source
+    assert "setTimeout(tick, 250)" in source  # a function, never a string, to setTimeout
 
 
 def test_a_site_can_replace_the_stylesheet() -> None:

@@ -63,7 +63,10 @@ def test_resend_at_the_pending_timeout(
         assert response.status_code == 200
         html = response.content.decode()
         assert EXPIRED in html
-        assert 'href="/accounts/login/?next=%2Fmixin%2F"' in html
+        # A button, as on every other page.
+        assert (
+            '<a class="button" href="/accounts/login/?next=%2Fmixin%2F">Sign in again</a>' in html
+        )
         assert SESSION_KEY not in signed_in.session
         assert simulator.call_count("otpstatus") == 1
     else:
@@ -109,7 +112,7 @@ def test_the_cooldown_counts_from_the_last_code(
     clock.advance(59)  # 119 s after the first code, 59 s after the second
     signed_in.post(RESEND)
     assert simulator.call_count("otpstatus") == 2
-    assert "You can ask for a new code in 1 second." in notice(signed_in)
+    assert "You can ask for a new code in 0:01." in notice(signed_in)
 
 
 # -- SINGLECONNECT_MAX_CHALLENGES_PER_HOUR ---------------------------------------------------------

@@ -7,8 +7,10 @@ environment it is given, and nothing else.
 from __future__ import annotations
 
 import ast
+import gettext
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -24,6 +26,7 @@ import pytest
 import requests
 
 from tests.helpers import MANAGE, ROOT, environment, free_port
+from tests.test_translations import read_po, translations
 
 CHECK_ID = re.compile(r"\(([a-z_.]+\.[EW]\d{3})\)")
 HELLO = "Hello demo, you passed the Single Connect step."
@@ -317,9 +320,11 @@ def test_demo_end_to_end(demo: tuple[str, Output]) -> None:
         # The password was right: on to the code page, where the simulator issued a code.
         assert page.status_code == 200
         assert page.url == f"{site}/2fa/verify/?next=%2F"
-        # The site's stylesheet and the package's, served by the site itself (DEBUG is on).
+        # The login page has the package's look and the site's additions; the code page the
+        # package's own. Served by the site itself (DEBUG is on).
         stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', login + page.text)
         assert stylesheets == [
+            "/static/django_singleconnect/singleconnect.css",
             "/static/example.css",
             "/static/django_singleconnect/singleconnect.css",
         ]
@@ -340,3 +345,46 @@ def test_demo_end_to_end(demo: tuple[str, Output]) -> None:
         assert page.status_code == 200
         assert page.url == f"{site}/"
         assert HELLO in page.text
+
+
+# -- the example's own catalogue ---------------------------------------------------------------
+
+EXAMPLE_PO = ROOT / "example_project" / "locale" / "tr" / "LC_MESSAGES" / "django.po"
+
+
+def test_the_example_pages_are_translated_to_turkish() -> None:
+    entries = [entry for entry in read_po(EXAMPLE_PO) if entry["msgid"]]
+    msgids = {entry["msgid"] for entry in entries}
+    assert "Step one of two: your password. Single Connect then sends you a code." in msgids
+    for entry in entries:
+        assert "fuzzy" not in entry["flags"], entry["msgid"]
+        assert all(translations(entry)), entry["msgid"]
+
+
+def test_the_example_catalogue_is_compiled_and_complete(tmp_path: Path) -> None:
+    msgfmt, xgettext = shutil.which("msgfmt"), shutil.which("xgettext")
+    if msgfmt is None or xgettext is None:
+        pytest.skip("GNU gettext's msgfmt and xgettext are not installed")
+    fresh = tmp_path / "django.mo"
+    subprocess.run([msgfmt, "--check-format", "-o", str(fresh), str(EXAMPLE_PO)], check=True)
+    with EXAMPLE_PO.with_suffix(".mo").open("rb") as shipped, fresh.open("rb") as compiled:
+        assert (
+            gettext.GNUTranslations(shipped)._catalog  # type: ignore[attr-defined]
+            == gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
+        ), "example_project's django.mo is stale: run compilemessages"
+
+    copy = tmp_path / "example_project"
+    shutil.copytree(
+        ROOT / "example_project",
+        copy,
+        ignore=shutil.ignore_patterns("__pycache__", "*.mo", "staticfiles", "*.sqlite3"),
+    )
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", "tr", "--no-obsolete"],
+        cwd=copy,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        check=True,
+        capture_output=True,
+    )
+    extracted = {entry["msgid"] for entry in read_po(copy / "locale/tr/LC_MESSAGES/django.po")}
+    assert extracted - {entry["msgid"] for entry in read_po(EXAMPLE_PO)} == set()

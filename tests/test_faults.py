@@ -75,12 +75,18 @@ def wrong_code(simulator: Simulator) -> str:
     return f"{(int(code) + 1) % 10**6:06d}"
 
 
-def assert_unavailable_page(response: Any, next_url: str) -> None:
+SENDING = "so no sign-in code could be sent to you"
+CHECKING = "so the code you typed could not be checked. It was not counted as a wrong attempt."
+
+
+def assert_unavailable_page(response: Any, next_url: str, *, checking: bool = False) -> None:
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
     html = response.content.decode()
     assert "Sign-in codes are unavailable" in html
-    assert "Nothing was counted against you" in html
+    # Worded for the call that failed: before a code is sent, no code "cannot be checked".
+    assert (CHECKING if checking else SENDING) in html
+    assert (SENDING if checking else CHECKING) not in html
     # The retry button: a GET of the code page, keeping next.
     assert 'method="get" action="/2fa/verify/"' in html
     assert f'<input type="hidden" name="next" value="{next_url}">' in html
@@ -150,7 +156,7 @@ def test_no_answer_to_the_code(
     simulator.set_fault(mode, seconds=row.seconds, endpoint="otpvalid")
     code = simulator.current_code("alice")
     response = signed_in.post(VERIFY, {"token": code, "next": "/mixin/"})
-    assert_unavailable_page(response, "/mixin/")
+    assert_unavailable_page(response, "/mixin/", checking=True)
     assert_logged(caplog, "otpvalid", row)
     assert_audited(row)
     assert failures() == 1  # the attempt was given back

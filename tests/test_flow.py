@@ -196,8 +196,8 @@ def test_the_code_page_is_accessible(signed_in):
     assert 'id="id_token"' in field
     assert 'autocomplete="one-time-code"' in field
     assert 'inputmode="numeric"' in field
-    assert 'pattern="[0-9]{6}"' in field
-    assert 'maxlength="6"' in field
+    assert 'pattern="(?:[0-9][' in field
+    assert 'maxlength="14"' in field
     assert "a 6-digit code" in html
     assert 'action="/2fa/resend/"' in html
     assert 'action="/2fa/logout/"' in html
@@ -274,6 +274,36 @@ def test_malformed_codes_never_reach_single_connect(signed_in, simulator, typed,
     assert failures() == 0
     assert events() == ["challenge_sent"]
     assert not is_verified_now(signed_in)
+
+
+@pytest.mark.parametrize("spaced", ["{0} {1}", "{0}-{1}", " {0} - {1} "])
+def test_a_code_pasted_with_a_space_or_a_dash(signed_in, simulator, spaced):
+    signed_in.get(VERIFY)
+    code = simulator.current_code("alice")
+    wrong = wrong_code(simulator)
+    # A wrong one costs one attempt, as typed without the separator.
+    response = signed_in.post(VERIFY, {"token": spaced.format(wrong[:3], wrong[3:])})
+    assert "That code is incorrect." in response.content.decode()
+    assert failures() == 1
+    response = signed_in.post(VERIFY, {"token": spaced.format(code[:3], code[3:])})
+    assert response.status_code == 302
+    assert simulator.call_count("otpvalid") == 2
+    assert is_verified_now(signed_in)
+
+
+def test_a_used_code_with_a_dash_is_still_a_used_code(signed_in, simulator, login):
+    signed_in.get(VERIFY)
+    code = simulator.current_code("alice")
+    assert signed_in.post(VERIFY, {"token": code}).status_code == 302
+    other = Client()
+    login(other)
+    other.get(VERIFY)
+    response = other.post(VERIFY, {"token": f"{code[:3]}-{code[3:]}"})
+    assert "That code is incorrect." in response.content.decode()
+    # Refused as the used code it is, before Single Connect is asked.
+    assert simulator.call_count("otpvalid") == 1
+    last = VerificationEvent.objects.order_by("pk").last()
+    assert (last.event, last.detail) == ("failed", "replayed code")
 
 
 def test_a_code_of_other_length_when_configured(signed_in, simulator, settings):
@@ -403,10 +433,22 @@ def test_next_survives_from_the_protected_page_to_the_code(signed_in, simulator,
 # -- resend -----------------------------------------------------------------------------------
 
 
+def cooldown_lines(page: Any) -> list[str]:
+    """The page's cooldown messages: its class and its text."""
+    return re.findall(
+        r'<p id="resend-wait" class="([a-z ]+)"[^>]*>(You can ask for a new code in [^<]*)</p>',
+        page.content.decode(),
+    )
+
+
 def test_resend_waits_for_the_cooldown(clock, signed_in, simulator, settings):
     settings.SINGLECONNECT_RESEND_COOLDOWN = 60
     page = signed_in.get(VERIFY, {"next": "/mixin/"})
-    assert "A new code can be sent in 60 seconds." in page.content.decode()
+    assert cooldown_lines(page) == [("muted countdown", "You can ask for a new code in 1:00.")]
+    html = page.content.decode()
+    # What singleconnect.js counts down, and the button it keeps disabled meanwhile.
+    assert 'data-seconds="60"' in html
+    assert 'data-countdown="resend-wait">Send a new code</button>' in html
 
     clock.advance(10)
     response = signed_in.post(RESEND, {"next": "/mixin/"})
@@ -414,24 +456,39 @@ def test_resend_waits_for_the_cooldown(clock, signed_in, simulator, settings):
     assert response["Location"] == "/2fa/verify/?next=%2Fmixin%2F"
     assert simulator.call_count("otpstatus") == 1
     page = signed_in.get(response["Location"])
-    assert "You can ask for a new code in 50 seconds." in page.content.decode()
-    # The notice is shown once.
-    assert "You can ask for a new code" not in signed_in.get(VERIFY).content.decode()
+    # Pressed too soon: one message, a notice now, and no other.
+    assert cooldown_lines(page) == [("notice countdown", "You can ask for a new code in 0:50.")]
+    assert page.content.decode().count("new code in") == 1
+    assert 'role="status" data-seconds="50"' in page.content.decode()
+    # The notice is shown once; the wait stays.
+    page = signed_in.get(VERIFY)
+    assert cooldown_lines(page) == [("muted countdown", "You can ask for a new code in 0:50.")]
 
     clock.advance(49)
     signed_in.post(RESEND)
     assert simulator.call_count("otpstatus") == 1
     page = signed_in.get(VERIFY)
-    assert "You can ask for a new code in 1 second." in page.content.decode()
+    assert cooldown_lines(page) == [("notice countdown", "You can ask for a new code in 0:01.")]
 
     clock.advance(1)
     signed_in.post(RESEND)
     assert simulator.call_count("otpstatus") == 2
     page = signed_in.get(VERIFY)
     assert "A new code is on its way." in page.content.decode()
+    assert cooldown_lines(page) == [("muted countdown", "You can ask for a new code in 1:00.")]
     assert simulator.current_code("alice") is not None
     assert events() == ["challenge_sent", "challenge_sent"]
     assert VerificationEvent.objects.order_by("pk").last().detail == "resend"
+
+
+def test_no_wait_no_countdown(clock, signed_in, settings):
+    settings.SINGLECONNECT_RESEND_COOLDOWN = 60
+    signed_in.get(VERIFY)
+    clock.advance(60)
+    html = signed_in.get(VERIFY).content.decode()
+    assert "new code in" not in html
+    assert "data-countdown" not in html
+    assert '<button type="submit" class="secondary" data-busy-label="Sending…">' in html
 
 
 def test_resend_stops_at_the_hourly_limit(clock, signed_in, simulator, settings):
@@ -439,20 +496,61 @@ def test_resend_stops_at_the_hourly_limit(clock, signed_in, simulator, settings)
     settings.SINGLECONNECT_MAX_CHALLENGES_PER_HOUR = 3
     settings.SINGLECONNECT_PENDING_TIMEOUT = 7200
     signed_in.get(VERIFY)
-    for _ in range(5):
+    clock.advance(1)
+    signed_in.post(RESEND)
+    page = signed_in.get(VERIFY).content.decode()
+    assert 'action="/2fa/resend/"' in page
+    assert "You have asked for too many codes" not in page
+    clock.advance(1)
+    signed_in.post(RESEND)
+    # The third code was the last: the button goes with it, and the page says why.
+    page = signed_in.get(VERIFY).content.decode()
+    assert 'action="/2fa/resend/"' not in page
+    assert '<p class="muted">You have asked for too many codes.' in page
+    for _ in range(3):
         clock.advance(1)
-        signed_in.post(RESEND)
+        signed_in.post(RESEND)  # a form from before, or a crafted POST
     assert simulator.call_count("otpstatus") == 3
-    page = signed_in.get(VERIFY)
-    assert "You have asked for too many codes" in page.content.decode()
+    page = signed_in.get(VERIFY).content.decode()
+    assert page.count("You have asked for too many codes") == 1
+    assert '<p class="notice" role="status">You have asked for too many codes.' in page
+    assert 'action="/2fa/resend/"' not in page
 
     # Codes older than an hour no longer count.
     clock.advance(3600)
     signed_in.post(RESEND)
     assert simulator.call_count("otpstatus") == 4
+    assert 'action="/2fa/resend/"' in signed_in.get(VERIFY).content.decode()
     assert len(codes_of(signed_in)) == 1
     response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
     assert response.status_code == 302
+
+
+def test_after_a_resend_only_the_newest_code_works(clock, signed_in, simulator, settings):
+    settings.SINGLECONNECT_RESEND_COOLDOWN = 0
+    hint = "Only the newest code works: a code sent before it is refused."
+    assert hint not in signed_in.get(VERIFY).content.decode()
+    older = simulator.current_code("alice")
+    clock.advance(1)
+    signed_in.post(RESEND)
+    assert hint in signed_in.get(VERIFY).content.decode()
+    # The older code typed: a wrong code, with the hint by the field.
+    response = signed_in.post(VERIFY, {"token": older})
+    html = response.content.decode()
+    assert "That code is incorrect." in html
+    assert f'<p class="hint" id="token-hint">{hint}</p>' in html
+    assert html.index("token-errors") < html.index("token-hint")
+
+
+def test_the_username_budget_spent_also_takes_the_button(clock, signed_in, settings, login):
+    settings.SINGLECONNECT_RESEND_COOLDOWN = 0
+    settings.SINGLECONNECT_MAX_CODES_PER_HOUR = 2
+    signed_in.get(VERIFY)
+    clock.advance(1)
+    signed_in.post(RESEND)
+    page = signed_in.get(VERIFY).content.decode()
+    assert 'action="/2fa/resend/"' not in page
+    assert "You have asked for too many codes" in page
 
 
 def test_resend_asks_when_the_first_challenge_failed(signed_in, simulator):

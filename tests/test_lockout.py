@@ -68,7 +68,7 @@ def test_the_last_wrong_code_locks_the_user_out(frozen, signed_in, simulator, li
     assert response["Retry-After"] == "900"
     html = response.content.decode()
     assert "Too many wrong codes" in html
-    assert "Try again after 10:15 (in about 15 minutes)" in html
+    assert "Try again in 15 minutes, after 10:15 UTC." in html
     assert 'action="/2fa/logout/"' in html
     assert "Sign out" in html
     assert counter().locked_until == frozen.now + dt.timedelta(seconds=900)
@@ -86,7 +86,7 @@ def test_the_last_wrong_code_locks_the_user_out(frozen, signed_in, simulator, li
     response = signed_in.post(VERIFY, {"token": simulator.current_code("alice")})
     assert response.status_code == 429
     assert response["Retry-After"] == "50"
-    assert "in about 1 minute)" in response.content.decode()
+    assert "Try again in 1 minute, after 10:15 UTC." in response.content.decode()
     assert simulator.call_count("otpvalid") == 3
     assert signed_in.get("/")["Location"] == "/2fa/verify/?next=%2F"
 

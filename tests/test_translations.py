@@ -333,10 +333,21 @@ def test_the_unavailable_page_is_turkish(turkish, simulator):
     text = page(response)
     assert 'lang="tr"' in text
     assert "<title>Doğrulama kodu hizmetine şu anda ulaşılamıyor</title>" in text
-    assert "Bu durum hatalı deneme olarak sayılmadı." in text
+    assert "size doğrulama kodu gönderilemedi." in text
     assert "Tekrar dene</button>" in text
     assert "Oturumu kapat" in text
     assert "Sign-in codes are unavailable" not in text
+
+
+@pytest.mark.django_db
+def test_a_code_that_cannot_be_checked_is_said_in_turkish(turkish, simulator):
+    turkish.get(VERIFY)
+    simulator.set_fault("error", endpoint="otpvalid")
+    response = turkish.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert response.status_code == 503
+    text = page(response)
+    assert "girdiğiniz kod doğrulanamadı. Bu durum hatalı deneme olarak sayılmadı." in text
+    assert "could not be checked" not in text
 
 
 @pytest.mark.django_db

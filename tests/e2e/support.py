@@ -45,7 +45,22 @@ SKIPPED_BROWSER_TESTS = "browser tests skipped"
 
 PASSWORD = "correct horse"
 # One user per scenario, so that wrong codes, lockouts and resends never meet.
-USERS = ("alice", "bob", "carol", "dave", "erin", "ayse", "frank", "grace", "heidi", "amal")
+USERS = (
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "ayse",
+    "frank",
+    "grace",
+    "heidi",
+    "amal",
+    "gina",
+    "hana",
+    "ivan",
+    "jack",
+)
 SUPERUSER = "root"
 #: Those of tests/e2e/test_screenshots.py: the pictures of the docs show their names.
 PICTURE_USERS = ("ada", "kim")
@@ -56,6 +71,8 @@ REMEMBER_DAYS = 30
 LOCKOUT_SECONDS = 60
 # Long enough that a new code asked for at once is refused even on a busy machine.
 RESEND_COOLDOWN = 3
+# A login's first code and one more: a single resend reaches the cap.
+MAX_CHALLENGES_PER_HOUR = 2
 
 SETUP_SCRIPT = f"""
 from django.contrib.auth import get_user_model
@@ -120,15 +137,19 @@ class Site:
 
     def codes_issued(self) -> int:
         """How many codes the simulator has issued (``otpstatus`` calls) so far."""
+        return self.calls("otpstatus")
+
+    def calls(self, endpoint: str) -> int:
+        """How many calls of ``endpoint`` the simulator has answered so far."""
         response = requests.get(f"{self.simulator_url}/_simulator/stats", timeout=5)
         response.raise_for_status()
-        return int(response.json()["otpstatus"])
+        return int(response.json()[endpoint])
 
-    def fault(self, mode: str, endpoint: str = "") -> None:
+    def fault(self, mode: str, endpoint: str = "", seconds: float = 0) -> None:
         """Make the simulator misbehave (``mode="none"`` stops it)."""
         response = requests.post(
             f"{self.simulator_url}/_simulator/fault",
-            {"mode": mode, "endpoint": endpoint},
+            {"mode": mode, "endpoint": endpoint, "seconds": str(seconds)},
             timeout=5,
         )
         assert response.status_code == 204, response.text
@@ -147,6 +168,7 @@ def site_environment(directory: Path, simulator_settings: dict[str, str]) -> dic
         SINGLECONNECT_LOCKOUT_SECONDS=str(LOCKOUT_SECONDS),
         SINGLECONNECT_RESEND_COOLDOWN=str(RESEND_COOLDOWN),
         SINGLECONNECT_REMEMBER_DAYS=str(REMEMBER_DAYS),
+        SINGLECONNECT_MAX_CHALLENGES_PER_HOUR=str(MAX_CHALLENGES_PER_HOUR),
         # gunicorn 25.1+ opens a control socket, by default in ~/.gunicorn/, shared by every
         # gunicorn of this user; this keeps ours in the temporary folder.
         XDG_RUNTIME_DIR=str(directory),

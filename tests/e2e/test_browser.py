@@ -6,7 +6,6 @@ with the Single Connect simulator behind it. Each scenario signs in as its own u
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -62,6 +61,9 @@ def test_the_right_code_opens_the_protected_page(page: Page, site: Site) -> None
 
     code_page(page, site)
     expect(page.get_by_role("heading")).to_have_text("Enter your sign-in code")
+    expect(page.locator("form.account")).to_have_text(
+        re.compile(r"^\s*Signed in as alice\.\s+Not you\?\s+Sign out\s*$")
+    )
     send_code(page, site.code("alice"))
 
     expect(page).to_have_url(f"{site.url}/")
@@ -83,6 +85,27 @@ def test_a_wrong_code_says_how_many_attempts_are_left(page: Page, site: Site) ->
     expect(page).to_have_url(f"{site.url}/")
 
 
+def test_a_code_pasted_with_a_space_or_a_dash(page: Page, site: Site) -> None:
+    page.goto("/")
+    log_in(page, "gina")
+    code_page(page, site)
+    field = page.locator("input[name=token]")
+
+    # Chromium compiles the pattern with the v flag; one it cannot compile it ignores, and
+    # then nothing ever mismatches.
+    for typed, mismatch in (("385 189", False), ("385-189", False), ("38a189", True)):
+        field.fill("")
+        page.keyboard.insert_text(typed)  # as a paste arrives: maxlength applies
+        expect(field).to_have_value(typed)
+        assert field.evaluate("(input) => input.validity.patternMismatch") is mismatch
+    code = site.code("gina")
+    field.fill("")
+    page.keyboard.insert_text(f" {code[:3]} - {code[3:]} ")
+    expect(field).to_have_value(f" {code[:3]} - {code[3:]} ")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page).to_have_url(f"{site.url}/")
+
+
 def test_too_many_wrong_codes_lock_the_user_out(page: Page, site: Site) -> None:
     page.goto("/")
     log_in(page, "carol")
@@ -100,34 +123,110 @@ def test_too_many_wrong_codes_lock_the_user_out(page: Page, site: Site) -> None:
     expect(page.locator("main")).to_contain_text(
         "For your security, codes for this account are refused for now."
     )
+    # When, relative and absolute with its zone.
+    expect(page.locator("main")).to_contain_text(
+        re.compile(r"Try again in 1 minute, after \d\d:\d\d UTC\.")
+    )
     expect(page.locator("input[name=token]")).to_have_count(0)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{site.url}/accounts/login/")
+
+
+COOLDOWN_LINE = re.compile(r"^You can ask for a new code in 0:0[1-3]\.$")
 
 
 def test_a_new_code_after_the_cooldown(page: Page, site: Site) -> None:
     page.goto("/")
     log_in(page, "dave")
     code_page(page, site)
-    # The first code was issued before the page showed.
-    shown = time.monotonic()
     first, issued = site.code("dave"), site.codes_issued()
-    status = page.get_by_role("status")
+    resend = page.get_by_role("button", name="Send a new code")
+    wait = page.locator("#resend-wait")
 
-    page.get_by_role("button", name="Send a new code").click()
-    expect(status).to_have_text(re.compile(r"You can ask for a new code in \d+ seconds?\."))
-    assert (site.code("dave"), site.codes_issued()) == (first, issued)
+    # One line counts the cooldown down, and the button waits for it.
+    expect(wait).to_have_text(COOLDOWN_LINE)
+    expect(resend).to_be_disabled()
+    expect(wait).to_have_text("You can ask for a new code in 0:01.")
+    expect(wait).to_be_hidden(timeout=RESEND_COOLDOWN * 1000 + 2000)
+    expect(resend).to_be_enabled()
+    assert site.codes_issued() == issued
 
-    page.wait_for_timeout(max(0, shown + RESEND_COOLDOWN + 0.2 - time.monotonic()) * 1000)
-    page.get_by_role("button", name="Send a new code").click()
-    expect(status).to_have_text("A new code is on its way.")
+    resend.click()
+    expect(page.get_by_role("status")).to_have_text("A new code is on its way.")
     assert site.codes_issued() == issued + 1
     second = site.code("dave")
     assert second != first
+    # That was the last code this login may ask for: the button is gone, the page says why.
+    expect(page.get_by_role("button", name="Send a new code")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("You have asked for too many codes.")
 
+    # The older code is refused, and the page said it would be.
+    hint = page.locator("#token-hint")
+    expect(hint).to_have_text("Only the newest code works: a code sent before it is refused.")
+    send_code(page, first)
+    expect(page.locator("#token-errors")).to_contain_text("That code is incorrect.")
+    expect(hint).to_be_visible()
     send_code(page, second)
     expect(page).to_have_url(f"{site.url}/")
     expect(page.get_by_role("heading")).to_have_text(HELLO.format("dave"))
+
+
+def test_too_soon_without_javascript(new_page: Callable[..., Page], site: Site) -> None:
+    # The page works without its script: the button stays enabled, the server says wait.
+    page = new_page(locale="en-US", java_script_enabled=False)
+    page.goto("/")
+    log_in(page, "ivan")
+    code_page(page, site)
+    issued = site.codes_issued()
+    resend = page.get_by_role("button", name="Send a new code")
+    expect(resend).to_be_enabled()
+
+    resend.click()
+    # One message, a notice now: not a notice and a muted line.
+    expect(page.get_by_text("You can ask for a new code in")).to_have_count(1)
+    expect(page.get_by_role("status")).to_have_text(COOLDOWN_LINE)
+    expect(page.locator("p.notice")).to_have_count(1)
+    assert site.codes_issued() == issued
+
+    send_code(page, site.code("ivan"))
+    expect(page).to_have_url(f"{site.url}/")
+
+
+# Click Verify, then, while the check runs, send the form again (Enter in the field would not:
+# the default button is disabled); report the button and whether the second submit was sent.
+SUBMIT_TWICE = """
+() => new Promise((resolve) => {
+  const button = document.querySelector("form[action$='/verify/'] button[type=submit]");
+  button.click();
+  setTimeout(() => {
+    const second = new SubmitEvent("submit", {bubbles: true, cancelable: true});
+    const sent = button.form.dispatchEvent(second);
+    button.form.requestSubmit();  // a real one: a second POST unless it is stopped
+    resolve({
+      label: button.textContent,
+      disabled: button.disabled,
+      busy: button.getAttribute("aria-busy"),
+      second: sent ? "sent" : "blocked",
+    });
+  }, 100);
+})
+"""
+
+
+def test_a_slow_check_shows_it_is_busy_and_is_sent_once(page: Page, site: Site) -> None:
+    page.goto("/")
+    log_in(page, "jack")
+    code_page(page, site)
+    checks = site.calls("otpvalid")
+    site.fault("latency", endpoint="otpvalid", seconds=2)
+
+    page.locator("input[name=token]").fill(site.code("jack"))
+    # In the page itself: Playwright's locators wait for the navigation the click starts.
+    state = page.evaluate(SUBMIT_TWICE)
+    assert state == {"label": "Checking…", "disabled": True, "busy": "true", "second": "blocked"}
+    expect(page).to_have_url(f"{site.url}/", timeout=10_000)
+    expect(page.get_by_role("heading")).to_have_text(HELLO.format("jack"))
+    assert site.calls("otpvalid") == checks + 1
 
 
 def test_single_connect_down_then_back(page: Page, site: Site) -> None:
@@ -138,12 +237,25 @@ def test_single_connect_down_then_back(page: Page, site: Site) -> None:
 
     assert answer.value.status == 503
     expect(page.get_by_role("heading")).to_have_text("Sign-in codes are unavailable")
+    expect(page.locator("main")).to_contain_text("so no sign-in code could be sent to you.")
     expect(page.locator("input[name=token]")).to_have_count(0)
 
     site.fault("none")
     page.get_by_role("button", name="Try again").click()
     code_page(page, site)
     expect(page.get_by_role("heading")).to_have_text("Enter your sign-in code")
+
+    # Now the code is sent, but cannot be checked: the page says so.
+    site.fault("error", endpoint="otpvalid")
+    with page.expect_response(verify_post) as answer:
+        send_code(page, site.code("erin"))
+    assert answer.value.status == 503
+    expect(page.locator("main")).to_contain_text(
+        "so the code you typed could not be checked. It was not counted as a wrong attempt."
+    )
+    site.fault("none")
+    page.get_by_role("button", name="Try again").click()
+    code_page(page, site)
     send_code(page, site.code("erin"))
     expect(page).to_have_url(f"{site.url}/")
 
@@ -152,6 +264,10 @@ def test_a_turkish_browser_gets_the_turkish_page(new_page: Callable[..., Page], 
     # Chromium's locale is what it asks for in Accept-Language.
     page = new_page(locale="tr-TR")
     page.goto("/")
+    # The example site's login page too, from its own catalogue.
+    expect(page.locator("main p").first).to_have_text(
+        "İki adımdan birincisi: parolanız. Ardından Single Connect size bir kod gönderir."  # noqa: RUF001
+    )
     log_in(page, "ayse")
     code_page(page, site)
     expect(page.locator("html")).to_have_attribute("lang", "tr")
@@ -163,6 +279,31 @@ def test_a_turkish_browser_gets_the_turkish_page(new_page: Callable[..., Page], 
     send_code(page, site.code("ayse"), button=strings["Verify"])
     expect(page).to_have_url(f"{site.url}/")
     expect(page.locator("html")).to_have_attribute("lang", "tr")
+
+
+def test_the_phone_layout(new_page: Callable[..., Page], site: Site) -> None:
+    # An iPhone 12 to 15's viewport, CSS pixels.
+    page = new_page(locale="en-US", viewport={"width": 390, "height": 844}, has_touch=True)
+    page.goto("/")
+    log_in(page, "hana")
+    code_page(page, site)
+
+    card = page.locator("main").bounding_box()
+    assert card is not None
+    # Margins on both sides, and no band of empty screen above the card.
+    assert 8 <= card["x"] <= 24
+    assert 366 <= card["x"] + card["width"] <= 382
+    assert card["y"] <= 24
+    # The field and its button in the upper half: still visible with the keyboard up.
+    verify = page.get_by_role("button", name="Verify", exact=True).bounding_box()
+    assert verify is not None
+    assert verify["y"] + verify["height"] <= 844 / 2
+    # Every button big enough for a finger.
+    for button in page.get_by_role("button").all():
+        box = button.bounding_box()
+        assert box is not None
+        assert box["height"] >= 44, button.text_content()
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
 
 
 def test_the_admin_needs_the_code(page: Page, site: Site) -> None:
@@ -277,8 +418,9 @@ def test_the_pages_under_a_strict_content_security_policy(page: Page, strict_sit
     assert response is not None
     assert response.headers["content-security-policy"] == "default-src 'self'"
     expect(page).to_have_url(f"{site.url}/accounts/login/?next=/")
-    # The example site's own stylesheet.
-    assert computed(page.locator("body"), "maxWidth") == "512px"
+    # The package's look on the example site's login page, and the site's own additions.
+    assert computed(page.locator("main"), "maxWidth") == "416px"
+    assert computed(page.locator("input[name=password]"), "minHeight") == "44px"
     assert csp_violations(page) == []
 
     with page.expect_response(lambda response: "/2fa/verify/" in response.url) as answer:
@@ -291,6 +433,9 @@ def test_the_pages_under_a_strict_content_security_policy(page: Page, strict_sit
     assert computed(page.locator("body"), "backgroundColor") == "rgb(244, 245, 247)"
     assert computed(page.get_by_role("button", name="Sign out"), "color") == "rgb(31, 111, 235)"
     assert csp_violations(page) == []
+    # The package's script runs under the policy: it counts the cooldown down.
+    expect(page.get_by_role("button", name="Send a new code")).to_be_disabled()
+    expect(page.locator("#resend-wait")).to_have_text(COOLDOWN_LINE)
 
     send_code(page, site.code("frank"))
     expect(page).to_have_url(f"{site.url}/")
