@@ -63,7 +63,7 @@ USERS = (
 )
 SUPERUSER = "root"
 #: Those of tests/e2e/test_screenshots.py: the pictures of the docs show their names.
-PICTURE_USERS = ("ada", "kim")
+PICTURE_USERS = ("ada", "kim", "lin")
 
 # The policies the scenarios rely on, small so that they run in seconds.
 MAX_ATTEMPTS = 3
