@@ -349,11 +349,19 @@ def test_demo_end_to_end(demo: tuple[str, Output]) -> None:
 
 # -- the example's own catalogue ---------------------------------------------------------------
 
-EXAMPLE_PO = ROOT / "example_project" / "locale" / "tr" / "LC_MESSAGES" / "django.po"
+EXAMPLE_LOCALE = ROOT / "example_project" / "locale"
+EXAMPLE_PO = EXAMPLE_LOCALE / "tr" / "LC_MESSAGES" / "django.po"
+#: The example speaks every language the package does.
+EXAMPLE_LANGUAGES = ("ar", "de", "es", "fr", "ru", "tr")
 
 
-def test_the_example_pages_are_translated_to_turkish() -> None:
-    entries = [entry for entry in read_po(EXAMPLE_PO) if entry["msgid"]]
+@pytest.mark.parametrize("language", EXAMPLE_LANGUAGES)
+def test_the_example_pages_are_translated(language: str) -> None:
+    po = EXAMPLE_LOCALE / language / "LC_MESSAGES" / "django.po"
+    entries = [entry for entry in read_po(po) if entry["msgid"]]
+    assert {entry["msgid"] for entry in entries} == {
+        entry["msgid"] for entry in read_po(EXAMPLE_PO) if entry["msgid"]
+    }
     msgids = {entry["msgid"] for entry in entries}
     assert "Step one of two: your password. Single Connect then sends you a code." in msgids
     for entry in entries:
@@ -365,13 +373,15 @@ def test_the_example_catalogue_is_compiled_and_complete(tmp_path: Path) -> None:
     msgfmt, xgettext = shutil.which("msgfmt"), shutil.which("xgettext")
     if msgfmt is None or xgettext is None:
         pytest.skip("GNU gettext's msgfmt and xgettext are not installed")
-    fresh = tmp_path / "django.mo"
-    subprocess.run([msgfmt, "--check-format", "-o", str(fresh), str(EXAMPLE_PO)], check=True)
-    with EXAMPLE_PO.with_suffix(".mo").open("rb") as shipped, fresh.open("rb") as compiled:
-        assert (
-            gettext.GNUTranslations(shipped)._catalog  # type: ignore[attr-defined]
-            == gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
-        ), "example_project's django.mo is stale: run compilemessages"
+    for language in EXAMPLE_LANGUAGES:
+        po = EXAMPLE_LOCALE / language / "LC_MESSAGES" / "django.po"
+        fresh = tmp_path / f"{language}.mo"
+        subprocess.run([msgfmt, "--check-format", "-o", str(fresh), str(po)], check=True)
+        with po.with_suffix(".mo").open("rb") as shipped, fresh.open("rb") as compiled:
+            assert (
+                gettext.GNUTranslations(shipped)._catalog  # type: ignore[attr-defined]
+                == gettext.GNUTranslations(compiled)._catalog  # type: ignore[attr-defined]
+            ), f"example_project's {language} django.mo is stale: run compilemessages"
 
     copy = tmp_path / "example_project"
     shutil.copytree(
