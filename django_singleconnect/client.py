@@ -443,10 +443,13 @@ class SingleConnectClient:
             outcome=outcome,
             status=status,
             duration=duration,
-            error=error,
+            # A copy without the traceback and the chain, whose frames hold the code.
+            error=error.detached() if error is not None else None,
         )
         for receiver, result in answers:
             if isinstance(result, Exception):
+                # Raised while the call's own error was handled: not that error's chain.
+                result.__suppress_context__ = True
                 logger.error(
                     "A receiver of singleconnect_called failed: %s",
                     getattr(receiver, "__qualname__", repr(receiver)),
@@ -518,6 +521,7 @@ class SingleConnectClient:
             headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         return headers
 
+    @sensitive_variables()  # every frame below too: the form, the headers, the cookies
     def _post(
         self, endpoint: str, username: str, data: dict[str, str], node: str | None = None
     ) -> _Answer:
@@ -542,6 +546,7 @@ class SingleConnectClient:
                 raise SingleConnectBusy(f"{endpoint}: not called, too many calls under way")
             return self._ask_nodes(endpoint, username, data, node)
 
+    @sensitive_variables()  # every frame below too: the form, the headers, the cookies
     def _ask_nodes(
         self, endpoint: str, username: str, data: dict[str, str], pinned: str | None
     ) -> _Answer:
@@ -604,6 +609,7 @@ class SingleConnectClient:
         )
         return error
 
+    @sensitive_variables()  # every frame below too: the form, the headers, the cookies
     def _call(self, node: str, endpoint: str, username: str, data: dict[str, str]) -> _Answer:
         started = time.monotonic()
         connect, read = self.timeout
@@ -639,7 +645,9 @@ class SingleConnectClient:
                 raise
             except (requests.exceptions.RequestException, OSError) as exc:
                 error_class = SingleConnectTimeout if call.expired else _error_class_for(exc)
-                raise self._failed(node, endpoint, username, started, error_class, exc) from exc
+                # Not chained: the requests exception holds the form (the code) and the
+                # cookies, and its frames' locals too; the message names its class.
+                raise self._failed(node, endpoint, username, started, error_class, exc) from None
         if call.expired:
             # Cut short without an error is no answer either: http.client takes the end of the
             # stream in the middle of the headers for their end, so a 200 that lost its

@@ -14,6 +14,18 @@ class SingleConnectError(Exception):
     #: The node the call went to (or was meant for), when there was one.
     node: str | None = None
 
+    def detached(self) -> SingleConnectError:
+        """
+        A copy for signal receivers: the same class, message and attributes, without the
+        traceback and the chained exceptions, whose frames and requests hold the code, the
+        form and the Single Connect cookies (an error tracker would record them).
+        """
+        copy = type(self).__new__(type(self))
+        copy.args = self.args
+        copy.__dict__.update(self.__dict__)
+        copy.__suppress_context__ = True
+        return copy
+
 
 class SingleConnectUnreachable(SingleConnectError):
     """No connection could be made, or it broke before an answer came."""

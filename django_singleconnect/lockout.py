@@ -38,6 +38,32 @@ class Limits:
         return dt.timedelta(seconds=min(seconds, cap))
 
 
+@dataclass(frozen=True)
+class Cleared:
+    """What a counter held when it was cleared."""
+
+    username: str
+    failures: int
+    #: When the lockout in force would have ended; None when there was none.
+    locked_until: dt.datetime | None
+    lockouts: int
+
+    @classmethod
+    def of(cls, row: AttemptCounter, now: dt.datetime) -> Cleared:
+        until = row.locked_until if row.locked_until and row.locked_until > now else None
+        return cls(row.username, row.failures, until, row.lockouts)
+
+    def describe(self) -> str:
+        parts = []
+        if self.locked_until is not None:
+            parts.append(f"locked until {self.locked_until:%Y-%m-%d %H:%M:%S} UTC")
+        if self.failures:
+            parts.append(f"{self.failures} wrong code{'s' if self.failures != 1 else ''}")
+        if self.lockouts:
+            parts.append(f"{self.lockouts} lockout{'s' if self.lockouts != 1 else ''} in a row")
+        return ", ".join(parts) or "nothing in force"
+
+
 def locked_until(username: str) -> dt.datetime | None:
     """When the lockout of ``username`` ends, or None when the user is not locked out."""
     now = timezone.now()

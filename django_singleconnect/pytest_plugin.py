@@ -49,10 +49,13 @@ def _singleconnect_loopback_only(
     if request.node.get_closest_marker(ANY_HOST_MARKER) is not None:
         return
     # Imported here: the plugin is loaded before Django is set up.
+    from django.views.decorators.debug import sensitive_variables
+
     from django_singleconnect.client import SingleConnectClient
 
     call = SingleConnectClient._call
 
+    @sensitive_variables()  # the form (the code), in this frame and every one below
     def loopback_only(self: SingleConnectClient, node: str, endpoint: str, *args: Any) -> Any:
         url = self.url(endpoint, node)
         if not is_loopback(url):

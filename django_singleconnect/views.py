@@ -228,12 +228,47 @@ def _locked(step: Step, until: dt.datetime) -> HttpResponse:
     return response
 
 
-def _unavailable(step: Step, error: SingleConnectError, *, checking: bool) -> HttpResponse:
-    """The 503 page; ``checking``: a typed code could not be checked, else none could be sent."""
+def _count_lockout(step: Step, counted: lockout.WrongCode) -> None:
+    """The audit row and signals of a lockout that this attempt started, if it did."""
+    if not counted.started_lockout:
+        return
+    assert counted.locked_until is not None
+    # Someone is guessing with the password: no browser skips the code meanwhile.
+    forgotten = remember.forget_username(step.key)
+    details = [f"lockout {counted.series} in a row" if counted.series > 1 else ""]
+    details.append(f"{forgotten} remembered browsers forgotten" if forgotten else "")
+    step.audit(Event.LOCKED_OUT, "; ".join(filter(None, details)))
+    step.send(signals.user_locked_out, locked_until=counted.locked_until)
+    if counted.series > 1:
+        step.send(
+            signals.repeated_lockout, lockouts=counted.series, locked_until=counted.locked_until
+        )
+
+
+def _pin_node(step: Step, node: str | None) -> bool:
+    """Record the node that issued (or may have issued) this login's newest code."""
+    if not node or step.pending.get("node") == node:
+        return False
+    step.pending["node"] = node
+    save_pending(step.request, step.pending)
+    return True
+
+
+def _unavailable(
+    step: Step, error: SingleConnectError, *, checking: bool, counted: bool = False
+) -> HttpResponse:
+    """
+    The 503 page; ``checking``: a typed code could not be checked, else none could be sent;
+    ``counted``: that code's check may have reached Single Connect, so it cost an attempt.
+    """
     step.audit(Event.SERVICE_UNAVAILABLE, error.cause, node=error.node or "")
-    step.send(signals.service_unavailable, error=error, node=error.node or "")
+    step.send(signals.service_unavailable, error=error.detached(), node=error.node or "")
     response = step.render(
-        "unavailable.html", status=503, retry_url=step.verify_url, checking=checking
+        "unavailable.html",
+        status=503,
+        retry_url=step.verify_url,
+        checking=checking,
+        counted=counted,
     )
     response["Retry-After"] = "30"
     return response
@@ -272,14 +307,16 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
     except SingleConnectError as error:
         if error.may_have_reached:
             budget.failed(taken)
+            # That node may have sent a code, the newest: its otpvalid goes there. Saved
+            # now: Django keeps no session change of a response of 500 or more.
+            if _pin_node(step, error.node):
+                step.request.session.save()
         else:
             budget.give_back(taken)
         return _unavailable(step, error, checking=False)
-    if len(client.nodes) > 1 and client.last_node != step.pending.get("node", ""):
-        # The code's otpvalid goes to the node that issued it, and to no other. With one
-        # node there is nothing to choose: the session is not written for it.
-        step.pending["node"] = client.last_node or ""
-        save_pending(step.request, step.pending)
+    # The code's otpvalid goes to the node that issued it, and to no other, even when the
+    # list of nodes changes before the code is typed.
+    _pin_node(step, client.last_node)
     if not active:
         decision = policy.decide(step.config.OTP_INACTIVE_POLICY, step.request.user, step.username)
         if decision == "allow":
@@ -394,8 +431,17 @@ def verify(request: HttpRequest) -> HttpResponse:
                 step.username, token, node=step.pending.get("node") or None
             )
         except SingleConnectError as error:
-            lockout.give_back(reservation, step.limits)
-            return _unavailable(step, error, checking=True)
+            if not error.may_have_reached:
+                lockout.give_back(reservation, step.limits)
+                return _unavailable(step, error, checking=True)
+            # It may have reached Single Connect, which then spent an attempt on it: so
+            # does this count. Given back, an answer a gateway turns into a 400 or a hang
+            # would let anyone with the password guess without end.
+            kept = lockout.record_wrong(reservation, step.limits)
+            _count_lockout(step, kept)
+            if kept.locked_until is not None:
+                return _locked(step, kept.locked_until)
+            return _unavailable(step, error, checking=True, counted=True)
         if valid:
             # One transaction for what a right code writes; the session's new key included
             # when the sessions live in the same database.
@@ -422,18 +468,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             credentials={get_user_model().USERNAME_FIELD: request.user.get_username()},
             request=request,
         )
-    if wrong.started_lockout:
-        assert wrong.locked_until is not None
-        # Someone is guessing with the password: no browser skips the code meanwhile.
-        forgotten = remember.forget_username(step.key)
-        details = [f"lockout {wrong.series} in a row" if wrong.series > 1 else ""]
-        details.append(f"{forgotten} remembered browsers forgotten" if forgotten else "")
-        step.audit(Event.LOCKED_OUT, "; ".join(filter(None, details)))
-        step.send(signals.user_locked_out, locked_until=wrong.locked_until)
-        if wrong.series > 1:
-            step.send(
-                signals.repeated_lockout, lockouts=wrong.series, locked_until=wrong.locked_until
-            )
+    _count_lockout(step, wrong)
     if wrong.locked_until is not None:
         # Locked out by this code, or by a wrong code checked alongside it.
         return _locked(step, wrong.locked_until)

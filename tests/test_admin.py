@@ -450,6 +450,7 @@ def test_the_clear_button_on_a_rows_own_page(
     admin_user: User, locked: AttemptCounter, password: str
 ) -> None:
     other = AttemptCounter.objects.create(username="bob", failures=2)
+    held = f"locked until {locked.locked_until:%Y-%m-%d %H:%M:%S} UTC, 5 wrong codes"
     client = Client(enforce_csrf_checks=True)
     verify_session(client, admin_user)
     page = client.get(f"{COUNTERS_URL}{locked.pk}/change/")
@@ -470,7 +471,8 @@ def test_the_clear_button_on_a_rows_own_page(
     assert (locked.failures, locked.locked_until, locked.lockouts) == (0, None, 0)
     other.refresh_from_db()
     assert other.failures == 2  # that row's user alone
-    assert clearances() == [("alice", admin_user, "by admin")]
+    # What the counter held: the old value of what was changed.
+    assert clearances() == [("alice", admin_user, f"by admin: {held}, 2 lockouts in a row")]
 
 
 def test_the_clear_button_is_post_only_and_for_rows_that_exist(
@@ -503,10 +505,17 @@ def test_only_staff_who_may_change_counters_get_the_button(locked: AttemptCounte
 def test_deleting_a_row_clears_its_lockout_and_is_recorded(
     admin_client: Client, admin_user: User, locked: AttemptCounter
 ) -> None:
+    until = f"{locked.locked_until:%Y-%m-%d %H:%M:%S}"
     response = admin_client.post(f"{COUNTERS_URL}{locked.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not AttemptCounter.objects.filter(username="alice").exists()
-    assert clearances() == [("alice", admin_user, "by admin (row deleted)")]
+    assert clearances() == [
+        (
+            "alice",
+            admin_user,
+            f"by admin (row deleted): locked until {until} UTC, 5 wrong codes, 2 lockouts in a row",
+        )
+    ]
 
     bob = AttemptCounter.objects.create(username="bob", failures=1)
     carol = AttemptCounter.objects.create(username="carol", failures=4)
@@ -517,8 +526,8 @@ def test_deleting_a_row_clears_its_lockout_and_is_recorded(
     assert response.status_code == 302
     assert not AttemptCounter.objects.exists()
     assert sorted(clearances()[1:]) == [
-        ("bob", admin_user, "by admin (row deleted)"),
-        ("carol", admin_user, "by admin (row deleted)"),
+        ("bob", admin_user, "by admin (row deleted): 1 wrong code"),
+        ("carol", admin_user, "by admin (row deleted): 4 wrong codes"),
     ]
 
 

@@ -282,6 +282,9 @@ def test_a_view_only_user_cannot_clear_a_lockout(locked: AttemptCounter) -> None
 
 def test_each_cleared_lockout_is_recorded(locked: AttemptCounter) -> None:
     other = AttemptCounter.objects.create(username="bob", failures=2)
+    held = (
+        f"locked until {locked.locked_until:%Y-%m-%d %H:%M:%S} UTC, {locked.failures} wrong codes"
+    )
     operator = staff("operator", "view_attemptcounter", "change_attemptcounter")
     client = signed_in(operator)
     response = client.post(
@@ -294,6 +297,6 @@ def test_each_cleared_lockout_is_recorded(locked: AttemptCounter) -> None:
     assert locked.locked_until is None
     cleared = VerificationEvent.objects.filter(event=VerificationEvent.Kind.LOCKOUT_CLEARED)
     assert sorted((e.username, e.user, e.detail) for e in cleared) == [
-        ("alice", operator, "by operator"),
-        ("bob", operator, "by operator"),
+        ("alice", operator, f"by operator: {held}"),  # who, when, and what it held
+        ("bob", operator, "by operator: 2 wrong codes"),
     ]

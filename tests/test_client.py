@@ -215,7 +215,10 @@ def test_transport_errors(
     with pytest.raises(SingleConnectError) as caught:
         ask(client, endpoint)
     assert type(caught.value) is expected
-    assert caught.value.__cause__ is raised
+    # Not chained: requests' exception holds the form (the code) and the cookies.
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+    assert type(raised).__name__ in str(caught.value)
     assert len(mocked.calls) == 1
 
 
@@ -518,7 +521,8 @@ def test_missing_ca_bundle_is_a_tls_error(tmp_path: Any) -> None:
     )
     with pytest.raises(SingleConnectTLSError) as caught:
         client.otp_status("alice", "192.0.2.1")
-    assert isinstance(caught.value.__cause__, OSError)
+    assert caught.value.__cause__ is None
+    assert "OSError" in str(caught.value) or "No such file" in str(caught.value)
 
 
 def test_missing_client_certificate_is_a_tls_error(tmp_path: Any) -> None:

@@ -386,14 +386,39 @@ def test_signals_of_the_step_name_the_node(
     assert [kwargs["node"] for kwargs in heard] == [simulator.hostname] * 2
 
 
-def test_with_one_node_the_session_is_not_written_for_it(
-    signed_in: Client, simulator: Simulator
+def test_with_one_node_too_the_login_records_its_node(
+    signed_in: Client, simulator: Simulator, settings: Any, second: Simulator, quick: None
 ) -> None:
     signed_in.get(VERIFY)
-    assert node_of_login(signed_in) == ""  # nothing to choose, nothing written
+    assert node_of_login(signed_in) == simulator.hostname
+    # A node put before it while the user reads the text message: the code is still
+    # checked by the node that sent it, never by one that would call it wrong.
+    settings.SINGLECONNECT_HOSTNAME = f"{second.hostname}, {simulator.hostname}"
     assert signed_in.post(VERIFY, {"token": simulator.current_code("alice")}).status_code == 302
+    assert second.call_count("otpvalid") == 0
     rows = VerificationEvent.objects.order_by("pk")
     assert [(row.event, row.node) for row in rows] == [
         ("challenge_sent", simulator.hostname),
         ("verified", simulator.hostname),
     ]
+
+
+def test_a_resend_that_may_have_reached_another_node_pins_that_node(
+    two_nodes: None,
+    settings: Any,
+    signed_in: Client,
+    simulator: Simulator,
+    second: Simulator,
+) -> None:
+    settings.SINGLECONNECT_RESEND_COOLDOWN = 0
+    settings.SINGLECONNECT_TIMEOUT = (0.5, 0.3)
+    signed_in.get(VERIFY)
+    assert node_of_login(signed_in) == simulator.hostname
+    # The first node's circuit opens; the resend goes to the second, which takes it and
+    # answers too late: it may have sent a code, the newest, which only it can check.
+    breaker = SingleConnectClient().breakers[simulator.hostname]
+    for _ in range(5):  # SINGLECONNECT_CIRCUIT_FAILURES
+        breaker.failed()
+    second.set_fault("latency", seconds=0.5, endpoint="otpstatus")
+    assert signed_in.post("/2fa/resend/").status_code == 503
+    assert node_of_login(signed_in) == second.hostname

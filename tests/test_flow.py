@@ -720,7 +720,9 @@ def received():
 
 
 def test_signals_carry_the_documented_arguments(signed_in, simulator, settings, user, received):
-    settings.SINGLECONNECT_MAX_ATTEMPTS = 2
+    settings.SINGLECONNECT_MAX_ATTEMPTS = (
+        3  # a wrong code, one that may have reached it, the right one
+    )
     settings.SINGLECONNECT_RESEND_COOLDOWN = 0
     signed_in.get(VERIFY)
     signed_in.post(RESEND)
@@ -750,8 +752,11 @@ def test_signals_carry_the_documented_arguments(signed_in, simulator, settings, 
     # Django's error reports leave the code out.
     assert received[2][1]["request"].sensitive_post_parameters == ("token",)
     assert [kwargs.get("resend") for _, kwargs in received[:2]] == [False, True]
-    assert received[2][1]["attempts_left"] == 1
+    assert received[2][1]["attempts_left"] == 2
     assert isinstance(received[3][1]["error"], SingleConnectError)
+    # A copy without the traceback and the chain, whose frames hold the code.
+    assert received[3][1]["error"].__traceback__ is None
+    assert received[3][1]["error"].__cause__ is None
     assert received[3][1]["error"].cause == "unexpected_response"
     assert received[4][1]["method"] == "otp"
     assert events() == [

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_singleconnect import lockout, replay, signals
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.models import AttemptCounter, VerificationEvent
-from tests.helpers import start_children, stop_children
+from tests.helpers import free_port, start_children, stop_children
 
 VERIFY = "/2fa/verify/"
 LIMITS = lockout.Limits(max_attempts=3, lockout_seconds=900)
@@ -136,18 +136,42 @@ def test_malformed_codes_do_not_count(signed_in, simulator, limits):
 
 
 @pytest.mark.django_db
-def test_a_service_failure_gives_the_attempt_back(signed_in, simulator, limits):
+def test_a_call_that_never_left_gives_the_attempt_back(signed_in, simulator, limits, settings):
     signed_in.get(VERIFY)
     for _ in range(2):
         signed_in.post(VERIFY, {"token": wrong_code(simulator)})
-    simulator.set_fault("error", endpoint="otpvalid")
+    # The node that issued the code is no longer configured: its otpvalid is never sent.
+    settings.SINGLECONNECT_HOSTNAME = f"127.0.0.1:{free_port()}"
     for _ in range(4):
         assert signed_in.post(VERIFY, {"token": wrong_code(simulator)}).status_code == 503
+    assert simulator.call_count("otpvalid") == 2
     assert counter().failures == 2
     assert counter().locked_until is None
-    simulator.set_fault(None)
+    settings.SINGLECONNECT_HOSTNAME = simulator.hostname
     response = signed_in.post(VERIFY, {"token": wrong_code(simulator)})
     assert response.status_code == 429  # the third real wrong code, not the seventh
+
+
+@pytest.mark.parametrize("fault", ["error", "refuse", "latency"])
+def test_a_check_that_may_have_reached_single_connect_counts(
+    signed_in, simulator, limits, settings, fault
+):
+    settings.SINGLECONNECT_TIMEOUT = (1, 0.3)
+    signed_in.get(VERIFY)
+    for _ in range(2):
+        signed_in.post(VERIFY, {"token": wrong_code(simulator)})
+    # A 500, a 400 (a gateway's answer to a wrong code, say) or no answer in time: Single
+    # Connect may have spent an attempt on it, so the lockout counts it too.
+    simulator.set_fault(fault, seconds=0.6, endpoint="otpvalid")
+    assert signed_in.post(VERIFY, {"token": wrong_code(simulator)}).status_code == 429
+    assert counter().failures == 3
+    assert counter().locked_until is not None
+    assert VerificationEvent.objects.filter(event="locked_out").count() == 1
+    # Locked: no more guesses reach Single Connect, whatever it answers.
+    calls = simulator.call_count("otpvalid")
+    for _ in range(5):
+        assert signed_in.post(VERIFY, {"token": wrong_code(simulator)}).status_code == 429
+    assert simulator.call_count("otpvalid") == calls
 
 
 @pytest.mark.django_db

@@ -61,8 +61,8 @@ class AttemptCounterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         usernames = list(queryset.values_list("username", flat=True))
         for username in usernames:
             with transaction.atomic():
-                lockout.reset(username)
                 self._record_clearance(request, username)
+                lockout.reset(username)
         self.message_user(
             request,
             ngettext("Cleared %(count)d account.", "Cleared %(count)d accounts.", len(usernames))
@@ -72,11 +72,14 @@ class AttemptCounterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @staticmethod
     def _record_clearance(request: HttpRequest, username: str, how: str = "") -> None:
+        """The audit row of a clearance about to happen, with what the counter held."""
+        row = AttemptCounter.objects.select_for_update().filter(username=username).first()
+        held = lockout.Cleared.of(row, timezone.now()).describe() if row else "nothing"
         VerificationEvent.objects.create(
             user=history.who(request.user),  # the admin lets only signed-in staff here
             username=username,
             event=VerificationEvent.Kind.LOCKOUT_CLEARED,
-            detail=f"by {request.user.get_username()}{how}",
+            detail=f"by {request.user.get_username()}{how}: {held}"[: history.DETAIL_LENGTH],
         )
 
     # -- the button on a row's own page --------------------------------------------------------
@@ -99,8 +102,8 @@ class AttemptCounterAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if not self.has_change_permission(request, counter):
             raise PermissionDenied
         with transaction.atomic():
-            lockout.reset(counter.username)
             self._record_clearance(request, counter.username)
+            lockout.reset(counter.username)
         self.message_user(
             request,
             gettext("Cleared the lockout of %(username)s: they may type codes again.")

@@ -21,7 +21,9 @@ def tls_context(config: Settings) -> ssl.SSLContext:
     What requests would trust: the CA bundle (file or folder) of ``SINGLECONNECT_VERIFY``,
     certifi's with ``True``; the client certificate of ``SINGLECONNECT_CLIENT_CERT``.
     """
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=None)
+    # Not create_default_context(): it loads the system's store as well, and would pass a
+    # certificate that the client, which trusts the bundle alone, refuses.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # hostname checked, certificate required
     verify = config.VERIFY
     if verify is False:
         context.check_hostname = False

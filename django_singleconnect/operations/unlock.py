@@ -8,7 +8,6 @@ code budget and the sessions stay as they are.
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import logging
 import os
@@ -23,6 +22,7 @@ from .. import lockout
 from ..conf import Settings
 from ..history import DETAIL_LENGTH
 from ..identity import counter_key, map_username
+from ..lockout import Cleared
 from ..logs import fields
 from ..models import AttemptCounter, VerificationEvent
 
@@ -40,27 +40,6 @@ class Target:
     key: str
     django_user: Any = None
     single_connect_name: str = ""
-
-
-@dataclass(frozen=True)
-class Cleared:
-    """What a counter held when it was cleared."""
-
-    username: str
-    failures: int
-    #: When the lockout in force would have ended; None when there was none.
-    locked_until: dt.datetime | None
-    lockouts: int
-
-    def describe(self) -> str:
-        parts = []
-        if self.locked_until is not None:
-            parts.append(f"locked until {self.locked_until:%Y-%m-%d %H:%M:%S} UTC")
-        if self.failures:
-            parts.append(f"{self.failures} wrong code{'s' if self.failures != 1 else ''}")
-        if self.lockouts:
-            parts.append(f"{self.lockouts} lockout{'s' if self.lockouts != 1 else ''} in a row")
-        return ", ".join(parts)
 
 
 def operator() -> str:
@@ -94,8 +73,7 @@ def unlock(key: str, who: str) -> Cleared | None:
         row = AttemptCounter.objects.select_for_update().filter(username=key).first()
         if row is None:
             return None
-        until = row.locked_until if row.locked_until and row.locked_until > now else None
-        cleared = Cleared(key, row.failures, until, row.lockouts)
+        cleared = Cleared.of(row, now)
         if not (cleared.failures or cleared.locked_until or cleared.lockouts):
             return None
         lockout.reset(key)

@@ -245,13 +245,14 @@ def test_single_connect_down_then_back(page: Page, site: Site) -> None:
     code_page(page, site)
     expect(page.get_by_role("heading")).to_have_text("Enter your sign-in code")
 
-    # Now the code is sent, but cannot be checked: the page says so.
+    # Now the code is sent, but its check gets a 500: the page says it cost an attempt.
     site.fault("error", endpoint="otpvalid")
     with page.expect_response(verify_post) as answer:
         send_code(page, site.code("erin"))
     assert answer.value.status == 503
     expect(page.locator("main")).to_contain_text(
-        "so the code you typed could not be checked. It was not counted as a wrong attempt."
+        "so the code you typed could not be checked. It may have reached Single Connect, so it "
+        "counts as one of your attempts."
     )
     site.fault("none")
     page.get_by_role("button", name="Try again").click()
