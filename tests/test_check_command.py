@@ -632,3 +632,19 @@ def test_the_words_of_a_socket_failure() -> None:
     assert reason(ConnectionRefusedError(111, "Connection refused")) == "connection refused"
     assert reason(OSError(101, "Network is unreachable")) == "Network is unreachable"
     assert reason(ValueError()) == "ValueError"
+
+
+def test_the_tls_probe_trusts_the_configured_bundle_alone(tmp_path: Any, settings: Any) -> None:
+    # As the client does: not the system's store beside it, which would pass a certificate
+    # the client refuses.
+    import certifi
+
+    from django_singleconnect.conf import Settings
+    from django_singleconnect.operations.tls import tls_context
+
+    bundle = Path(certifi.where()).read_text(encoding="ascii")
+    end = "-----END CERTIFICATE-----"
+    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+    (tmp_path / "ca.pem").write_text(first + "\n", encoding="ascii")
+    settings.SINGLECONNECT_VERIFY = str(tmp_path / "ca.pem")
+    assert len(tls_context(Settings()).get_ca_certs()) == 1

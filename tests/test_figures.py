@@ -274,6 +274,10 @@ def test_the_signal_after_a_timeout(
     assert (call["endpoint"], call["outcome"], call["status"]) == ("otpvalid", "timeout", None)
     assert isinstance(call["error"], SingleConnectTimeout)
     assert call["error"].may_have_reached is True
+    # A copy: no traceback, no chain, whose frames and requests hold the code and cookies.
+    error = call["error"]
+    assert (error.__traceback__, error.__cause__, error.__context__) == (None, None, None)
+    assert TOKEN not in repr(error.__dict__) + str(error)
     # Seconds, not milliseconds: it waited out the 0.2 s read timeout.
     assert 0.2 <= call["duration"] < 60
 
