@@ -386,7 +386,7 @@ class Site:
             try:
                 if requests.get(self.url + "/accounts/login/", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet, or a busy machine
                 pass
             time.sleep(0.2)
         raise common.Failure("gunicorn did not answer within 60 s")
@@ -483,17 +483,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def users_for(site: Site, count: int) -> list[VirtualUser]:
+def users_for(site: Site, count: int, first: int = 0) -> list[VirtualUser]:
     return [
         VirtualUser(site.url, site.simulator_url, f"{USER_PREFIX}{number}")
-        for number in range(count)
+        for number in range(first, first + count)
     ]
 
 
 def run_phase(
-    site: Site, name: str, count: int, flow: Callable[[VirtualUser], None], limit: float
+    site: Site,
+    name: str,
+    count: int,
+    flow: Callable[[VirtualUser], None],
+    limit: float,
+    first: int = 0,
 ) -> Phase:
-    users = users_for(site, count)
+    users = users_for(site, count, first)
     server_cpu, client_cpu = site.server_cpu(), time.process_time()
     wall = run_users(users, flow, limit)
     phase = Phase(
@@ -618,6 +623,9 @@ def report(phases: list[Phase], hangs: list[Hang], log: str) -> list[str]:
     )
     if pool_full:
         broken.append(f"gunicorn's log has {pool_full} '{POOL_FULL}' warnings")
+    tracebacks = log.split("Traceback")[1:]
+    for traceback in tracebacks[:2]:
+        print("\nTraceback" + "\n".join(traceback.splitlines()[-12:]))
     return broken
 
 
@@ -753,13 +761,20 @@ def compare_limits(site: Site, args: argparse.Namespace, names: list[str]) -> li
     rates: dict[str, list[float]] = {name: [] for name in names}
     broken: list[str] = []
     hangs: list[tuple[str, Hang]] = []
+    # Users of their own for each burst: each login takes a code from its user's budget.
+    first_user = itertools.count(max([*args.hung_counts, args.workers * args.threads]), args.users)
     for number in range(args.rounds):
         order = names[number % len(names) :] + names[: number % len(names)]
         for name in order:
             site.use_limit(name)
             site.set_latency(low, high)
             phase = run_phase(
-                site, f"round {number + 1}, {name}", args.users, VirtualUser.whole_login, 600
+                site,
+                f"round {number + 1}, {name}",
+                args.users,
+                VirtualUser.whole_login,
+                600,
+                next(first_user),
             )
             site.set_latency(0, 0)
             rates[name].append(phase.users / phase.wall)
@@ -853,6 +868,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown limits {unknown}, not among {sorted(LIMITS)}")
     users = max([args.users, *hung_users, args.workers * args.threads])
+    if compared:
+        users += args.users * args.rounds * len(compared)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as directory:
         workdir = Path(directory)
