@@ -83,11 +83,24 @@ def _recent(codes: Codes, now: float) -> Codes:
     return [(at, login) for at, login in codes if now - at < HOUR]
 
 
+#: A budget row as ``read`` gives it: its codes (JSON) and its version; None: no row yet.
+Row = tuple[str, int] | None
+
+
+def read(username: str) -> Row:
+    """The row of ``username``, for ``issued_in`` and as ``take``'s first read."""
+    return CodeBudget.objects.filter(username=username).values_list("codes", "version").first()
+
+
+def issued_in(row: Row, login: str) -> list[float]:
+    """When each code of this login was issued in the past hour, the oldest first."""
+    codes = _load(row[0] if row else "[]") or []
+    return [at for at, owner in _recent(codes, time.time()) if owner == login]
+
+
 def codes_of_login(username: str, login: str) -> list[float]:
     """When each code of this login was issued in the past hour, the oldest first."""
-    row = CodeBudget.objects.filter(username=username).values_list("codes", flat=True).first()
-    codes = _load(row or "[]") or []
-    return [at for at, owner in _recent(codes, time.time()) if owner == login]
+    return issued_in(read(username), login)
 
 
 def _refusal(
@@ -114,15 +127,16 @@ def _wait(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
-def take(username: str, login: str, limits: Limits, *, first: bool) -> Taken:
+def take(username: str, login: str, limits: Limits, *, first: bool, known: Row = None) -> Taken:
     """
     Take one code for ``username`` in the login ``login`` before ``otpstatus`` is called.
     ``first``: the code the code page sends by itself (once per login); else "Send a new
-    code".
+    code". ``known``: the row as this request just read it, which spares the first read; if
+    it is out of date, the compare-and-swap fails and the next round reads it again.
     """
     rows = CodeBudget.objects.filter(username=username)
     for _ in range(ROUNDS):
-        current = rows.values_list("codes", "version").first()
+        current, known = known or rows.values_list("codes", "version").first(), None
         if current is None:
             _create(username)
             continue

@@ -6,6 +6,7 @@ the username and the code is kept, in the database, so every process and host ag
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -46,8 +47,12 @@ def remember(username: str, token: str, seconds: int) -> bool:
     this one, which ``was_used`` could not see yet, used it first.
     """
     digest = _digest(username, token)
+    using = router.db_for_write(UsedCode)
     try:
-        with transaction.atomic(using=router.db_for_write(UsedCode)):
+        # In autocommit the INSERT is atomic by itself; inside a transaction (a caller's, or
+        # ATOMIC_REQUESTS) a savepoint keeps a duplicate from spoiling it.
+        in_transaction = transaction.get_connection(using).in_atomic_block
+        with transaction.atomic(using=using) if in_transaction else contextlib.nullcontext():
             UsedCode.objects.create(digest=digest)
         created = True
     except IntegrityError:

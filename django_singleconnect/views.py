@@ -120,9 +120,14 @@ class Step:
         return client_ip(self.request, self.config.TRUSTED_PROXIES)
 
     @cached_property
+    def code_budget(self) -> budget.Row:
+        """The username's code budget as this request first read it."""
+        return budget.read(self.key)
+
+    @cached_property
     def last_challenge(self) -> float | None:
         """When the newest code of this login was taken, or None before the first."""
-        codes = budget.codes_of_login(self.key, self.pending["login"])
+        codes = budget.issued_in(self.code_budget, self.pending["login"])
         return codes[-1] if codes else None
 
     def audit(self, event: str, detail: str = "") -> None:
@@ -237,7 +242,13 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
     form is shown; a string: a notice for the form instead (no code was sent); a response:
     answer with it.
     """
-    taken = budget.take(step.key, step.pending["login"], step.code_limits, first=not resend)
+    taken = budget.take(
+        step.key,
+        step.pending["login"],
+        step.code_limits,
+        first=not resend,
+        known=step.code_budget,  # the row last_challenge read: no second SELECT
+    )
     if taken.refused == "issued":
         return None  # a request alongside asked for this login's first code
     if taken.refused in ("cooldown", "login_cap"):
@@ -350,21 +361,21 @@ def verify(request: HttpRequest) -> HttpResponse:
         except SingleConnectError as error:
             lockout.give_back(reservation, step.limits)
             return _unavailable(step, error)
-        if valid:
+        # Of two requests with one code checked side by side, only the first to keep it
+        # counts. Kept before the transaction below, its INSERT needs no savepoint: a
+        # crash in between leaves a used code and nobody verified.
+        replayed = valid and not replay.remember(step.key, token, step.config.REPLAY_SECONDS)
+        if valid and not replayed:
             # One transaction for what a right code writes; the session's new key included
             # when the sessions live in the same database.
             with transaction.atomic(using=router.db_for_write(VerificationEvent)):
-                # Of two requests with one code checked side by side, only the first counts.
-                replayed = not replay.remember(step.key, token, step.config.REPLAY_SECONDS)
-                if not replayed:
-                    lockout.reset(step.key)
-                    step.audit(Event.VERIFIED, "browser remembered" if remember_it else "")
-                    mark_verified(request, "otp")
-            if not replayed:
-                response = _let_in(step, "otp")
-                if remember_it:
-                    remember.remember(request, response, step.key, step.config)
-                return response
+                lockout.reset(step.key)
+                step.audit(Event.VERIFIED, "browser remembered" if remember_it else "")
+                mark_verified(request, "otp")
+            response = _let_in(step, "otp")
+            if remember_it:
+                remember.remember(request, response, step.key, step.config)
+            return response
 
     wrong = lockout.record_wrong(reservation, step.limits)
     step.audit(Event.FAILED, "replayed code" if replayed else "")
