@@ -23,9 +23,10 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import IntegrityError, router, transaction
+from django.db.models import Subquery
 
 from .models import CodeBudget
 
@@ -90,6 +91,17 @@ Row = tuple[str, int] | None
 def read(username: str) -> Row:
     """The row of ``username``, for ``issued_in`` and as ``take``'s first read."""
     return CodeBudget.objects.filter(username=username).values_list("codes", "version").first()
+
+
+def read_with(username: str, alongside: Subquery) -> tuple[Row, Any]:
+    """``read``, and the value of ``alongside`` (a subquery) in the same SELECT."""
+    found = (
+        CodeBudget.objects.filter(username=username)
+        .annotate(alongside=alongside)
+        .values_list("codes", "version", "alongside")
+        .first()
+    )
+    return (None, None) if found is None else ((found[0], found[1]), found[2])
 
 
 def issued_in(row: Row, login: str) -> list[float]:

@@ -29,9 +29,13 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
         verb = VERB.match(query["sql"])
         if verb is None:
             continue  # BEGIN, COMMIT
-        table = TABLE.search(query["sql"])
-        name = table.group(1).removeprefix("django_singleconnect_") if table else ""
-        described.append(f"{verb.group(1)} {name}".strip())
+        tables = [
+            name.removeprefix("django_singleconnect_") for name in TABLE.findall(query["sql"])
+        ]
+        # A SELECT's own table comes last, after those of its subqueries.
+        main, others = (tables[-1], tables[:-1]) if tables else ("", [])
+        inner = f" with {', '.join(others)}" if others else ""
+        described.append(f"{verb.group(1)} {main}{inner}".strip())
     return described
 
 
@@ -57,8 +61,8 @@ def test_the_statements_of_a_code_step(
     assert statements(get) == [
         "SELECT django_session",
         "SELECT auth_user",
-        "SELECT attemptcounter",  # locked out?
-        "SELECT codebudget",  # this login's codes, and the row to take one from
+        # This login's codes, the row to take one from, and (a subquery) locked out?
+        "SELECT codebudget with attemptcounter",
         "UPDATE codebudget",  # the code taken (compare-and-swap)
         "INSERT verificationevent",  # challenge_sent
     ]
