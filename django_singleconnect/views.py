@@ -134,6 +134,16 @@ class Step:
                 return until  # type: ignore[no-any-return]
         return lockout.locked_until(self.key)
 
+    def was_used(self, token: str) -> bool:
+        """``replay.was_used``, read with the code budget's row: one SELECT for both."""
+        seconds = self.config.REPLAY_SECONDS
+        if "code_budget" not in self.__dict__:
+            row, used = budget.read_with(self.key, replay.used_subquery(self.key, token, seconds))
+            self.__dict__["code_budget"] = row
+            if row is not None:
+                return bool(used)
+        return replay.was_used(self.key, token, seconds)
+
     @cached_property
     def last_challenge(self) -> float | None:
         """When the newest code of this login was taken, or None before the first."""
@@ -348,23 +358,24 @@ def verify(request: HttpRequest) -> HttpResponse:
             step, TokenForm(digits=step.config.TOKEN_DIGITS, initial={"next": step.next_url})
         )
 
+    form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
+    token = form.cleaned_data["token"] if form.is_valid() else None
+    # A code that already verified a login is a wrong code, whatever Single Connect says:
+    # asked along with this login's codes, in the same SELECT.
+    replayed = token is not None and step.was_used(token)
     if step.last_challenge is None:
         # No code was issued in this login yet: the GET issues one.
         return HttpResponseRedirect(step.verify_url)
-    form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
-    if not form.is_valid():
+    if token is None:
         until = lockout.locked_until(step.key)
         return _form_page(step, form) if until is None else _locked(step, until)
 
-    token = form.cleaned_data["token"]
     remember_it = form.cleaned_data["remember"] and remember.may_remember(request.user, step.config)
     reservation = lockout.reserve(step.key, step.limits)
     if not reservation.granted:
         if reservation.locked_until is not None:
             return _locked(step, reservation.locked_until)
         return _still_checking(step, form)
-    # A code that already verified a login is a wrong code, whatever Single Connect says.
-    replayed = replay.was_used(step.key, token, step.config.REPLAY_SECONDS)
     if not replayed:
         try:
             valid = SingleConnectClient(step.config).otp_valid(step.username, token)

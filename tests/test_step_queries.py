@@ -69,9 +69,8 @@ def test_the_statements_of_a_code_step(
     assert statements(post) == [
         "SELECT django_session",
         "SELECT auth_user",
-        "SELECT codebudget",  # was a code issued in this login?
+        "SELECT codebudget with usedcode",  # was a code issued in this login? replayed?
         "UPDATE attemptcounter",  # the attempt reserved, before the call
-        "SELECT usedcode",  # replayed?
         "INSERT usedcode",  # kept, after a right answer; no savepoint in autocommit
         # One transaction: the count reset, the audit row, the session's new key.
         "UPDATE attemptcounter",
