@@ -357,8 +357,12 @@ def count_queries(device: Any = None) -> dict[str, list[str]]:
 def describe(sql: str) -> str:
     match = re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|SAVEPOINT|RELEASE|BEGIN)\b", sql)
     verb = match.group(1) if match else sql.split()[0]
-    table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
-    return f"{verb} {table.group(1)}" if table else verb
+    tables = re.findall(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+    if not tables:
+        return verb
+    # A SELECT's own table comes last, after those of its subqueries.
+    inner = f" (with {', '.join(tables[:-1])})" if len(tables) > 1 else ""
+    return f"{verb} {tables[-1]}{inner}"
 
 
 def profile(logins: int) -> None:
