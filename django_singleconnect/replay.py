@@ -6,7 +6,6 @@ the username and the code is kept, in the database, so every process and host ag
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import threading
 import time
@@ -49,18 +48,39 @@ def used_subquery(username: str, token: str, seconds: int) -> Exists:
     )
 
 
+class Kept(Exception):
+    """The code is kept already (``keep``)."""
+
+
+def keep(username: str, token: str) -> None:
+    """
+    Keep the code's hash, as the first statement of the caller's transaction: when the
+    INSERT fails (``Kept``), nothing was written before it and the transaction is rolled back
+    as a whole, so it needs no savepoint. ``take_over`` tells whether the row is outdated.
+    """
+    try:
+        UsedCode.objects.create(digest=_digest(username, token))
+    except IntegrityError:
+        raise Kept from None
+
+
+def take_over(username: str, token: str, seconds: int) -> bool:
+    """The kept code verified a login before the window: one request only takes its row."""
+    return bool(
+        UsedCode.objects.filter(
+            digest=_digest(username, token), created_at__lte=_window(seconds)
+        ).update(created_at=timezone.now())
+    )
+
+
 def remember(username: str, token: str, seconds: int) -> bool:
     """
     Keep the code's hash. False when the code is already kept: a request checked alongside
     this one, which ``was_used`` could not see yet, used it first.
     """
     digest = _digest(username, token)
-    using = router.db_for_write(UsedCode)
     try:
-        # In autocommit the INSERT is atomic by itself; inside a transaction (a caller's, or
-        # ATOMIC_REQUESTS) a savepoint keeps a duplicate from spoiling it.
-        in_transaction = transaction.get_connection(using).in_atomic_block
-        with transaction.atomic(using=using) if in_transaction else contextlib.nullcontext():
+        with transaction.atomic(using=router.db_for_write(UsedCode)):
             UsedCode.objects.create(digest=digest)
         created = True
     except IntegrityError:

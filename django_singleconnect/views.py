@@ -382,17 +382,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         except SingleConnectError as error:
             lockout.give_back(reservation, step.limits)
             return _unavailable(step, error)
-        # Of two requests with one code checked side by side, only the first to keep it
-        # counts. Kept before the transaction below, its INSERT needs no savepoint: a
-        # crash in between leaves a used code and nobody verified.
-        replayed = valid and not replay.remember(step.key, token, step.config.REPLAY_SECONDS)
+        # Of two requests with one code checked side by side, only the first counts.
+        replayed = valid and not _keep_and_verify(step, token, remember_it)
         if valid and not replayed:
-            # One transaction for what a right code writes; the session's new key included
-            # when the sessions live in the same database.
-            with transaction.atomic(using=router.db_for_write(VerificationEvent)):
-                lockout.reset(step.key)
-                step.audit(Event.VERIFIED, "browser remembered" if remember_it else "")
-                mark_verified(request, "otp")
             response = _let_in(step, "otp")
             if remember_it:
                 remember.remember(request, response, step.key, step.config)
@@ -425,6 +417,35 @@ def verify(request: HttpRequest) -> HttpResponse:
         return _locked(step, wrong.locked_until)
     form.add_error("token", _wrong_code_message(wrong.attempts_left))
     return _form_page(step, form)
+
+
+def _keep_and_verify(step: Step, token: str, remember_it: bool) -> bool:
+    """
+    What a right code writes, in one transaction; the session's new key included when the
+    sessions live in the same database. The used code comes first: of two requests with one
+    code, the second's INSERT fails before anything else is written, so its transaction is
+    rolled back whole, with no savepoint. False: this request was that second one.
+    """
+    using = router.db_for_write(VerificationEvent)
+    seconds = step.config.REPLAY_SECONDS
+
+    def verified(keep: bool) -> None:
+        with transaction.atomic(using=using):
+            if keep:
+                replay.keep(step.key, token)
+            lockout.reset(step.key)
+            step.audit(Event.VERIFIED, "browser remembered" if remember_it else "")
+            mark_verified(step.request, "otp")
+
+    try:
+        verified(keep=True)
+    except replay.Kept:
+        # Kept before the window (its row is taken over, by one request only), or in use.
+        if not replay.take_over(step.key, token, seconds):
+            return False
+        verified(keep=False)
+    replay.purge_now_and_then(seconds)
+    return True
 
 
 def _still_checking(step: Step, form: TokenForm) -> HttpResponse:

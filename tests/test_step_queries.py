@@ -71,8 +71,9 @@ def test_the_statements_of_a_code_step(
         "SELECT auth_user",
         "SELECT codebudget with usedcode",  # was a code issued in this login? replayed?
         "UPDATE attemptcounter",  # the attempt reserved, before the call
-        "INSERT usedcode",  # kept, after a right answer; no savepoint in autocommit
-        # One transaction: the count reset, the audit row, the session's new key.
+        # One transaction: the code kept first (so with no savepoint), the count reset, the
+        # audit row, the session's new key.
+        "INSERT usedcode",
         "UPDATE attemptcounter",
         "INSERT verificationevent",
         "SELECT django_session",
@@ -83,3 +84,7 @@ def test_the_statements_of_a_code_step(
         "DELETE django_session",
         "UPDATE django_session",  # the verified session saved
     ]
+    if connection.vendor == "sqlite":  # the only one whose BEGIN is a statement
+        # Each is a commit: the reservation, the right code's transaction, the session save.
+        transactions = [query["sql"] for query in post.captured_queries if query["sql"] == "BEGIN"]
+        assert len(transactions) == 2  # the reservation's UPDATE commits by itself
