@@ -558,9 +558,11 @@ class Hang:
     hung: list[Outcome]
 
 
-def hang_phase(site: Site, hung_users: int, latency: float, seconds: float, rate: float) -> Hang:
+def hang_phase(
+    site: Site, hung_users: int, latency: float, seconds: float, rate: float, first: int = 0
+) -> Hang:
     before, before_statuses = probe(site, seconds, rate)
-    users = users_for(site, hung_users)
+    users = users_for(site, hung_users, first)
 
     def to_code_page(user: VirtualUser) -> None:
         user.sign_in()
@@ -784,12 +786,15 @@ def compare_limits(site: Site, args: argparse.Namespace, names: list[str]) -> li
             site.use_limit(name)
             site.close_circuit()
             print(f"  hang, {name}: {count} users on the code page, {args.hang_latency:g} s")
-            hangs.append(
-                (
-                    name,
-                    hang_phase(site, count, args.hang_latency, args.probe_seconds, args.probe_rate),
-                )
+            hang = hang_phase(
+                site,
+                count,
+                args.hang_latency,
+                args.probe_seconds,
+                args.probe_rate,
+                next(first_user),
             )
+            hangs.append((name, hang))
     base = names[-1]
     print(f"\n## Whole logins, Single Connect {low * 1000:.0f}-{high * 1000:.0f} ms: logins/s\n")
     rows = []
@@ -869,7 +874,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown limits {unknown}, not among {sorted(LIMITS)}")
     users = max([args.users, *hung_users, args.workers * args.threads])
     if compared:
-        users += args.users * args.rounds * len(compared)
+        users += args.users * (args.rounds + len(hung_users)) * len(compared)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as directory:
         workdir = Path(directory)
