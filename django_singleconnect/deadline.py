@@ -38,7 +38,8 @@ class Call:
         #: Expired at the checkpoint, not at the deadline.
         self.cut = False
         self.done = False
-        self._checkpoint = checkpoint
+        # A checkpoint at or past the deadline would only delay it.
+        self._checkpoint = checkpoint if checkpoint and checkpoint[0] < deadline else None
         self._connection: Any = None
         self._lock = threading.Lock()
 

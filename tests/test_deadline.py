@@ -267,6 +267,17 @@ def test_a_checkpoint_lets_a_call_go_on_or_cuts_it_short() -> None:
     assert (ended.expired, ended.cut) == (False, False)
 
 
+def test_a_checkpoint_past_the_deadline_does_not_delay_it() -> None:
+    watchdog = Watchdog()
+    asked: list[bool] = []
+    now = time.monotonic()
+    call = Call(now + 0.05, (now + 60, lambda: asked.append(True) or True))
+    assert call.due == call.deadline
+    watchdog.add(call)
+    wait_for(lambda: call.expired)
+    assert (asked, call.cut) == ([], False)
+
+
 def test_a_call_that_ends_while_asked_is_not_cut() -> None:
     call: Call
 
