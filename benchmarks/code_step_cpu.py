@@ -22,6 +22,19 @@ The script fails on an unexpected status or when the protected page stays closed
 
 With SQLite the database engine runs inside this process and its CPU time is counted; with
 PostgreSQL it runs in the server's processes and only the web process's share is.
+
+Side by side in the same run, interleaved with the above:
+
+- the code step with real HTTP to the simulator (in a process of its own, so that only the
+  client's side of each call is counted), unless ``--no-http``;
+- the closest peer, django-two-factor-auth (the ``benchmarks`` extra; nothing else imports
+  it), unless ``--no-peer``: its ``LoginView`` for a user with a TOTP device, the password
+  (auth step, which shows the token form), then the token (token step); and its password-only
+  login, the auth step of a user without a device. The peer makes no network call and keeps
+  no replay or audit rows: what each side adds over its own password-only login is the
+  figure to compare. Each side's SQL statements are counted with CaptureQueriesContext.
+
+    python benchmarks/code_step_cpu.py --logins 300     # all of it, one run
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ import argparse
 import cProfile
 import gc
 import itertools
+import multiprocessing
 import os
 import pstats
 import re
@@ -37,7 +51,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +63,9 @@ from benchmarks import common
 
 # Its own user for each run, so that a PostgreSQL database can serve run after run.
 USERNAME = f"bench-{os.getpid()}-{int(time.time())}"
+#: The peer's user, with a TOTP device; USERNAME has none, so the peer signs it in at once.
+PEER_USERNAME = f"{USERNAME}-totp"
+PEER_LOGIN = "/tf/account/login/"
 PASSWORD = "benchmark password"
 TARGET_SECONDS = 0.002
 
@@ -68,6 +85,15 @@ class Timings:
     #: Password-only logins, then two requests of the signed-in user that do nothing.
     password_only: list[float] = field(default_factory=list)
     floor: list[float] = field(default_factory=list)
+    #: The code step with real HTTP to the simulator.
+    http_password_then_code: list[float] = field(default_factory=list)
+    http_code_step: list[float] = field(default_factory=list)
+    http_code_post: list[float] = field(default_factory=list)
+    #: django-two-factor-auth: the auth step (password, token form shown), the token step.
+    peer_auth: list[float] = field(default_factory=list)
+    peer_token: list[float] = field(default_factory=list)
+    #: django-two-factor-auth's auth step for a user without a device: signed in at once.
+    peer_password_only: list[float] = field(default_factory=list)
 
 
 def expect(response: Any, status: int, what: str) -> None:
@@ -96,7 +122,8 @@ def stubbed_single_connect() -> Iterator[None]:
         SingleConnectClient.otp_status, SingleConnectClient.otp_valid = originals  # type: ignore[method-assign]
 
 
-def login_with_code(timings: Timings | None) -> None:
+def login_with_code(timings: Timings | None, code: Callable[[], str] | None = None) -> None:
+    """``code``: where the code comes from once the code page asked for it (real HTTP)."""
     from django.test import Client
 
     client = Client()
@@ -105,7 +132,9 @@ def login_with_code(timings: Timings | None) -> None:
     password_done = time.process_time()
     page = client.get("/2fa/verify/", {"next": "/"})
     page_done = time.process_time()
-    answer = client.post("/2fa/verify/", {"token": next(_codes), "next": "/"})
+    token = next(_codes) if code is None else code()  # not counted
+    post_started = time.process_time()
+    answer = client.post("/2fa/verify/", {"token": token, "next": "/"})
     code_done = time.process_time()
     expect(response, 302, "POST /accounts/login/")
     expect(page, 200, "GET /2fa/verify/")
@@ -113,11 +142,127 @@ def login_with_code(timings: Timings | None) -> None:
     if answer["Location"] != "/":
         raise common.Failure(f"POST /2fa/verify/ sent the user to {answer['Location']}")
     expect(client.get("/"), 200, "the protected page after the code step")
-    if timings is not None:
+    get, post = page_done - password_done, code_done - post_started
+    if timings is not None and code is None:
         timings.password_then_code.append(password_done - started)
-        timings.code_step.append(code_done - password_done)
-        timings.code_get.append(page_done - password_done)
-        timings.code_post.append(code_done - page_done)
+        timings.code_step.append(get + post)
+        timings.code_get.append(get)
+        timings.code_post.append(post)
+    elif timings is not None:
+        timings.http_password_then_code.append(password_done - started)
+        timings.http_code_step.append(get + post)
+        timings.http_code_post.append(post)
+
+
+class FreshCodes:
+    """Single Connect's simulator in a process of its own, a new code for every login."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        ports = context.Queue()
+        self.process = context.Process(target=serve_simulator, args=(ports,), daemon=True)
+        self.process.start()
+        self.hostname = f"127.0.0.1:{ports.get(timeout=30)}"
+        import requests
+
+        self.http = requests.Session()
+        self.http.trust_env = False
+
+    def code(self) -> str:
+        answer = self.http.get(
+            f"http://{self.hostname}/_simulator/otp", params={"username": USERNAME}, timeout=10
+        )
+        if answer.status_code != 200:
+            raise common.Failure(f"the simulator has no code for {USERNAME}")
+        return answer.text
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(timeout=10)
+
+
+def serve_simulator(ports: Any) -> None:
+    """The simulator's process: codes that count up, so that no code is ever used twice."""
+    from django_singleconnect.simulator import Simulator
+
+    class Counting(Simulator):
+        numbers = itertools.count(200000)
+
+        def otp_status(self, username: str) -> bool:
+            if not super().otp_status(username):
+                return False
+            with self._lock:
+                _, expires = self._codes[username]
+                self._codes[username] = (f"{next(self.numbers) % 10**6:06d}", expires)
+            return True
+
+    simulator = Counting("127.0.0.1", 0, output=None)
+    ports.put(simulator.port)
+    simulator.serve_forever()
+
+
+def create_peer_user() -> Any:
+    """The peer's user and its confirmed TOTP device, named "default" as its setup names it."""
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = get_user_model().objects.create_user(PEER_USERNAME, password=PASSWORD)
+    return TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+
+
+def peer_token(device: Any) -> str:
+    """
+    The device's token now. Its last used time step is forgotten first (not counted): each
+    login must pass, and a TOTP device refuses a second token in one 30 s step.
+    """
+    from django_otp.oath import TOTP
+
+    type(device).objects.filter(pk=device.pk).update(last_t=-1)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def login_with_token(timings: Timings | None, device: Any) -> None:
+    """django-two-factor-auth: the auth step, then the token step."""
+    from django.test import Client
+
+    client = Client()
+    token = peer_token(device)
+    started = time.process_time()
+    form = client.post(
+        PEER_LOGIN,
+        {
+            "login_view-current_step": "auth",
+            "auth-username": PEER_USERNAME,
+            "auth-password": PASSWORD,
+        },
+    )
+    auth_done = time.process_time()
+    answer = client.post(PEER_LOGIN, {"login_view-current_step": "token", "token-otp_token": token})
+    token_done = time.process_time()
+    expect(form, 200, "the peer's auth step")
+    expect(answer, 302, "the peer's token step")
+    if "_auth_user_id" not in client.session or "otp_device_id" not in client.session:
+        raise common.Failure("the peer's token step did not sign the user in with the device")
+    if timings is not None:
+        timings.peer_auth.append(auth_done - started)
+        timings.peer_token.append(token_done - auth_done)
+
+
+def login_with_peer_password(timings: Timings | None) -> None:
+    """django-two-factor-auth's auth step for a user without a device: signed in at once."""
+    from django.test import Client
+
+    client = Client()
+    started = time.process_time()
+    answer = client.post(
+        PEER_LOGIN,
+        {"login_view-current_step": "auth", "auth-username": USERNAME, "auth-password": PASSWORD},
+    )
+    done = time.process_time()
+    expect(answer, 302, "the peer's auth step without a device")
+    if timings is not None:
+        timings.peer_password_only.append(done - started)
 
 
 def login_with_password(timings: Timings | None) -> None:
@@ -139,31 +284,85 @@ def login_with_password(timings: Timings | None) -> None:
         timings.floor.append(floor_done - password_done)
 
 
-def count_queries() -> dict[str, list[str]]:
-    """The queries of one code step, GET and POST apart, once the user has logged in before."""
+def count_queries(device: Any = None) -> dict[str, list[str]]:
+    """
+    The queries of one code step, GET and POST apart, once the user has logged in before;
+    with ``device``, those of the peer's two steps and of both password-only logins too.
+    """
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    def captured(what: str, request: Callable[[], Any], status: int) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            expect(request(), status, what)
+        return [query["sql"] for query in queries.captured_queries]
+
     login_with_code(None)  # the first login also creates the user's attempt counter
     client = Client()
-    client.post("/accounts/login/", {"username": USERNAME, "password": PASSWORD})
-    with CaptureQueriesContext(connection) as get:
-        expect(client.get("/2fa/verify/", {"next": "/"}), 200, "GET /2fa/verify/")
-    with CaptureQueriesContext(connection) as post:
-        answer = client.post("/2fa/verify/", {"token": next(_codes), "next": "/"})
-        expect(answer, 302, "POST /2fa/verify/")
-    return {
-        "GET /2fa/verify/": [query["sql"] for query in get.captured_queries],
-        "POST /2fa/verify/": [query["sql"] for query in post.captured_queries],
+    counted = {
+        "password-only login: POST /accounts/login/": captured(
+            "POST /accounts/login/",
+            lambda: client.post("/accounts/login/", {"username": USERNAME, "password": PASSWORD}),
+            302,
+        ),
+        "GET /2fa/verify/": captured(
+            "GET /2fa/verify/", lambda: client.get("/2fa/verify/", {"next": "/"}), 200
+        ),
+        "POST /2fa/verify/": captured(
+            "POST /2fa/verify/",
+            lambda: client.post("/2fa/verify/", {"token": next(_codes), "next": "/"}),
+            302,
+        ),
     }
+    if device is None:
+        return counted
+    login_with_token(None, device)
+    peer = Client()
+    token = peer_token(device)
+    counted["peer, password-only login: auth step without a device"] = captured(
+        "the peer's auth step without a device",
+        lambda: Client().post(
+            PEER_LOGIN,
+            {
+                "login_view-current_step": "auth",
+                "auth-username": USERNAME,
+                "auth-password": PASSWORD,
+            },
+        ),
+        302,
+    )
+    counted["peer: auth step (token form shown)"] = captured(
+        "the peer's auth step",
+        lambda: peer.post(
+            PEER_LOGIN,
+            {
+                "login_view-current_step": "auth",
+                "auth-username": PEER_USERNAME,
+                "auth-password": PASSWORD,
+            },
+        ),
+        200,
+    )
+    counted["peer: token step"] = captured(
+        "the peer's token step",
+        lambda: peer.post(
+            PEER_LOGIN, {"login_view-current_step": "token", "token-otp_token": token}
+        ),
+        302,
+    )
+    return counted
 
 
 def describe(sql: str) -> str:
     match = re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|SAVEPOINT|RELEASE|BEGIN)\b", sql)
     verb = match.group(1) if match else sql.split()[0]
-    table = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
-    return f"{verb} {table.group(1)}" if table else verb
+    tables = re.findall(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+    if not tables:
+        return verb
+    # A SELECT's own table comes last, after those of its subqueries.
+    inner = f" (with {', '.join(tables[:-1])})" if len(tables) > 1 else ""
+    return f"{verb} {tables[-1]}{inner}"
 
 
 def profile(logins: int) -> None:
@@ -254,6 +453,22 @@ def breakdown(logins: int) -> None:
     print(common.table(("what", "CPU ms per login"), rows))
 
 
+@contextmanager
+def single_connect(mode: str, simulator: FreshCodes | None) -> Iterator[None]:
+    """ "stub": the client's two calls stubbed; "http": real HTTP to ``simulator``."""
+    if mode == "stub":
+        with stubbed_single_connect():
+            yield
+    elif mode == "http":
+        from django.test import override_settings
+
+        assert simulator is not None
+        with override_settings(SINGLECONNECT_HOSTNAME=simulator.hostname):
+            yield
+    else:
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="20 logins of each kind")
@@ -262,10 +477,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--breakdown", action="store_true", help="CPU time by owner")
     parser.add_argument("--database-url", help="postgres://... (default: a SQLite file)")
+    parser.add_argument("--no-peer", action="store_true", help="without django-two-factor-auth")
+    parser.add_argument("--no-http", action="store_true", help="without the real HTTP code step")
     args = parser.parse_args(argv)
     if args.quick:
         args.logins = 20
     rounds = max(1, args.logins // args.batch)
+    if not args.no_peer:
+        os.environ["BENCHMARK_TWO_FACTOR"] = "1"
 
     with tempfile.TemporaryDirectory(prefix="bench-code-step-") as workdir:
         common.setup_django(Path(workdir), args.database_url)
@@ -274,22 +493,42 @@ def main(argv: list[str] | None = None) -> int:
         common.print_machine()
         print(f"database: {common.database()}")
         get_user_model().objects.create_user(USERNAME, password=PASSWORD)
+        device = None if args.no_peer else create_peer_user()
+        simulator = None if args.no_http else FreshCodes()
         timings = Timings()
-        with stubbed_single_connect():
-            queries = count_queries()
-            for _ in range(20):  # warm-up: templates, translations, prepared statements
-                login_with_code(None)
-                login_with_password(None)
+        try:
+            with stubbed_single_connect():
+                queries = count_queries(device)
+            kinds: list[tuple[str, Callable[[Timings | None], None]]] = [
+                ("stub", login_with_code),
+                ("stub", login_with_password),
+            ]
+            if simulator is not None:
+                code = simulator.code
+                kinds.append(("http", lambda timings: login_with_code(timings, code)))
+            if device is not None:
+                kinds.append(("none", lambda timings: login_with_token(timings, device)))
+                kinds.append(("none", login_with_peer_password))
+            for mode, kind in kinds:  # warm-up: templates, translations, prepared statements
+                with single_connect(mode, simulator):
+                    for _ in range(20):
+                        kind(None)
             gc.collect()
-            kinds = [login_with_code, login_with_password]
             for index in range(rounds):
-                for kind in kinds if index % 2 == 0 else kinds[::-1]:
-                    for _ in range(args.batch):
-                        kind(timings)
-            if args.profile:
-                profile(200)
-            if args.breakdown:
-                breakdown(args.logins)
+                # A different kind first in each round: machine noise falls on all alike.
+                shift = index % len(kinds)
+                for mode, kind in kinds[shift:] + kinds[:shift]:
+                    with single_connect(mode, simulator):
+                        for _ in range(args.batch):
+                            kind(timings)
+            with stubbed_single_connect():
+                if args.profile:
+                    profile(200)
+                if args.breakdown:
+                    breakdown(args.logins)
+        finally:
+            if simulator is not None:
+                simulator.stop()
     report(timings, queries)
     return 0
 
@@ -345,6 +584,80 @@ def report(timings: Timings, queries: dict[str, list[str]]) -> None:
             f"{count}x {kind}" if count > 1 else kind for kind, count in kinds.items()
         )
         print(f"{request}: {len(sqls)} queries: {listed}")
+    if timings.http_code_step or timings.peer_token:
+        compare(timings, queries)
+
+
+def compare(timings: Timings, queries: dict[str, list[str]]) -> None:
+    """The code step next to django-two-factor-auth's token step, and over real HTTP."""
+    ms = 1000
+    ours = mean(timings.password_then_code) + mean(timings.code_step)
+    added = ours - mean(timings.password_only)
+    rows = [
+        ("ours, stubbed: code step (GET + POST /2fa/verify/)", timings.code_step),
+        ("ours, stubbed: POST /2fa/verify/", timings.code_post),
+    ]
+    if timings.http_code_step:
+        rows += [
+            ("ours, real HTTP: code step (GET + POST /2fa/verify/)", timings.http_code_step),
+            ("ours, real HTTP: POST /2fa/verify/", timings.http_code_post),
+        ]
+    if timings.peer_token:
+        rows += [
+            ("peer: auth step (password, token form shown)", timings.peer_auth),
+            ("peer: token step (POST)", timings.peer_token),
+            ("peer: password-only login (auth step, no device)", timings.peer_password_only),
+        ]
+    print("\n## Side by side (CPU ms per login)\n")
+    print(
+        common.table(
+            ("what", "median", "mean"),
+            [
+                (name, f"{common.median(values) * ms:.2f}", f"{mean(values) * ms:.2f}")
+                for name, values in rows
+            ],
+        )
+    )
+    adds = [("ours, stubbed", added)]
+    if timings.http_code_step:
+        http = mean(timings.http_password_then_code) + mean(timings.http_code_step)
+        adds.append(("ours, real HTTP", http - mean(timings.password_only)))
+    if timings.peer_token:
+        peer = mean(timings.peer_auth) + mean(timings.peer_token)
+        peer_added = peer - mean(timings.peer_password_only)
+        print(
+            f"\npeer adds over its own password-only login {peer_added * ms:.2f} ms "
+            f"(over Django's LoginView: {(peer - mean(timings.password_only)) * ms:.2f} ms)"
+        )
+        for name, value in adds:
+            print(
+                f"{name} adds over the password-only login {value * ms:.2f} ms: "
+                f"{value / peer_added:.2f}x the peer's"
+            )
+        token = common.median(timings.peer_token)
+        print(
+            f"ours, stubbed: code step / peer's token POST: "
+            f"{common.median(timings.code_step) / token:.2f}x"
+        )
+        if timings.http_code_step:
+            print(
+                f"ours, real HTTP: code step / peer's token POST: "
+                f"{common.median(timings.http_code_step) / token:.2f}x"
+            )
+        ours_statements = len(queries["GET /2fa/verify/"]) + len(queries["POST /2fa/verify/"])
+        peer_statements = (
+            len(queries["peer: auth step (token form shown)"])
+            + len(queries["peer: token step"])
+            - len(queries["peer, password-only login: auth step without a device"])
+        )
+        print(
+            f"SQL statements added over the password-only login: ours {ours_statements} "
+            f"(GET {len(queries['GET /2fa/verify/'])} + POST {len(queries['POST /2fa/verify/'])}), "
+            f"peer {peer_statements}"
+        )
+    else:
+        for name, value in adds:
+            print(f"{name} adds over the password-only login {value * ms:.2f} ms")
 
 
 if __name__ == "__main__":

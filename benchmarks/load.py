@@ -24,6 +24,14 @@ gunicorn's log.
     python benchmarks/load.py --fast-hasher        # MD5, so the code step's cost shows
     python benchmarks/load.py --quick              # 10 users, short latencies
     python benchmarks/load.py --database-url postgres://postgres@127.0.0.1:5432/bench
+
+With ``--compare-limits old,new,none`` the script compares call limits side by side
+instead: for each limit in turn (a different one first in each round), fresh workers with
+that limit take the burst of whole logins with Single Connect's random latency, then
+(``--hung-users``) a hang; logins per second are reported per round and as ratios to the
+first limit named last ("none"), so that machine noise falls on every side alike.
+
+    python benchmarks/load.py --fast-hasher --compare-limits old,new,none --rounds 3
 """
 
 from __future__ import annotations
@@ -65,6 +73,21 @@ POOL_FULL = "Connection pool is full"
 #: SINGLECONNECT_TIMEOUT's default is (3.05, 10); the example project keeps it.
 DEFAULT_READ_TIMEOUT = 10
 CIRCUIT_OPENED = "circuit open, no calls for"
+#: The call limits --compare-limits knows, as the site's environment variables.
+LIMITS = {
+    # the default up to this release: at most 2 calls at once, a 1 s wait for a slot
+    "old": {
+        "SINGLECONNECT_MAX_CONCURRENT_CALLS": "2",
+        "SINGLECONNECT_SLOT_WAIT_SECONDS": "1",
+        "SINGLECONNECT_MAX_SLOW_CALLS": "None",
+    },
+    # the default now: at most 2 calls under way for longer than 1 s
+    "new": {},
+    "none": {
+        "SINGLECONNECT_MAX_CONCURRENT_CALLS": "None",
+        "SINGLECONNECT_MAX_SLOW_CALLS": "None",
+    },
+}
 
 
 class RandomLatencySimulator(Simulator):
@@ -285,7 +308,17 @@ class Site:
             environment["SINGLECONNECT_MAX_CONCURRENT_CALLS"] = self.args.max_concurrent_calls
         if self.args.slot_wait is not None:
             environment["SINGLECONNECT_SLOT_WAIT_SECONDS"] = str(self.args.slot_wait)
+        if self.args.max_slow_calls:
+            environment["SINGLECONNECT_MAX_SLOW_CALLS"] = self.args.max_slow_calls
+        if self.args.slow_call_seconds is not None:
+            environment["SINGLECONNECT_SLOW_CALL_SECONDS"] = str(self.args.slow_call_seconds)
+        self.base_environment = dict(environment)
         return environment
+
+    def use_limit(self, name: str) -> None:
+        """Fresh workers with one of LIMITS."""
+        self.environment = {**self.base_environment, **LIMITS[name]}
+        self.restart()
 
     def prepare_database(self, users: int) -> None:
         script = (
@@ -353,7 +386,7 @@ class Site:
             try:
                 if requests.get(self.url + "/accounts/login/", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not up yet, or a busy machine
                 pass
             time.sleep(0.2)
         raise common.Failure("gunicorn did not answer within 60 s")
@@ -450,17 +483,22 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def users_for(site: Site, count: int) -> list[VirtualUser]:
+def users_for(site: Site, count: int, first: int = 0) -> list[VirtualUser]:
     return [
         VirtualUser(site.url, site.simulator_url, f"{USER_PREFIX}{number}")
-        for number in range(count)
+        for number in range(first, first + count)
     ]
 
 
 def run_phase(
-    site: Site, name: str, count: int, flow: Callable[[VirtualUser], None], limit: float
+    site: Site,
+    name: str,
+    count: int,
+    flow: Callable[[VirtualUser], None],
+    limit: float,
+    first: int = 0,
 ) -> Phase:
-    users = users_for(site, count)
+    users = users_for(site, count, first)
     server_cpu, client_cpu = site.server_cpu(), time.process_time()
     wall = run_users(users, flow, limit)
     phase = Phase(
@@ -520,9 +558,11 @@ class Hang:
     hung: list[Outcome]
 
 
-def hang_phase(site: Site, hung_users: int, latency: float, seconds: float, rate: float) -> Hang:
+def hang_phase(
+    site: Site, hung_users: int, latency: float, seconds: float, rate: float, first: int = 0
+) -> Hang:
     before, before_statuses = probe(site, seconds, rate)
-    users = users_for(site, hung_users)
+    users = users_for(site, hung_users, first)
 
     def to_code_page(user: VirtualUser) -> None:
         user.sign_in()
@@ -585,10 +625,13 @@ def report(phases: list[Phase], hangs: list[Hang], log: str) -> list[str]:
     )
     if pool_full:
         broken.append(f"gunicorn's log has {pool_full} '{POOL_FULL}' warnings")
+    tracebacks = log.split("Traceback")[1:]
+    for traceback in tracebacks[:2]:
+        print("\nTraceback" + "\n".join(traceback.splitlines()[-12:]))
     return broken
 
 
-def report_logins(phases: list[Phase]) -> list[str]:
+def report_logins(phases: list[Phase], quiet: bool = False) -> list[str]:
     broken: list[str] = []
     rows = []
     for phase in phases:
@@ -614,6 +657,8 @@ def report_logins(phases: list[Phase]) -> list[str]:
             broken.append(f"{phase.name}: {server_errors} responses with a 5xx status")
         if phase.errors:
             broken.append(f"{phase.name}: {len(phase.errors)} users failed, e.g. {phase.errors[0]}")
+    if quiet:
+        return broken
     print("\n## Logins\n")
     print(
         common.table(
@@ -712,6 +757,69 @@ def login_phases(site: Site, args: argparse.Namespace) -> list[Phase]:
     return phases
 
 
+def compare_limits(site: Site, args: argparse.Namespace, names: list[str]) -> list[str]:
+    """The burst of whole logins, and the hangs, under each limit in turn, interleaved."""
+    low, high = args.latency
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    broken: list[str] = []
+    hangs: list[tuple[str, Hang]] = []
+    # Users of their own for each burst: each login takes a code from its user's budget.
+    first_user = itertools.count(max([*args.hung_counts, args.workers * args.threads]), args.users)
+    for number in range(args.rounds):
+        order = names[number % len(names) :] + names[: number % len(names)]
+        for name in order:
+            site.use_limit(name)
+            site.set_latency(low, high)
+            phase = run_phase(
+                site,
+                f"round {number + 1}, {name}",
+                args.users,
+                VirtualUser.whole_login,
+                600,
+                next(first_user),
+            )
+            site.set_latency(0, 0)
+            rates[name].append(phase.users / phase.wall)
+            broken += report_logins([phase], quiet=True)
+    for count in args.hung_counts:
+        for name in names:
+            site.use_limit(name)
+            site.close_circuit()
+            print(f"  hang, {name}: {count} users on the code page, {args.hang_latency:g} s")
+            hang = hang_phase(
+                site,
+                count,
+                args.hang_latency,
+                args.probe_seconds,
+                args.probe_rate,
+                next(first_user),
+            )
+            hangs.append((name, hang))
+    base = names[-1]
+    print(f"\n## Whole logins, Single Connect {low * 1000:.0f}-{high * 1000:.0f} ms: logins/s\n")
+    rows = []
+    for name in names:
+        ratios = [mine / theirs for mine, theirs in zip(rates[name], rates[base], strict=True)]
+        rows.append(
+            (
+                name,
+                " ".join(f"{rate:.1f}" for rate in rates[name]),
+                f"{common.median(rates[name]):.1f}",
+                " ".join(f"{ratio:.3f}" for ratio in ratios),
+                f"{common.median(ratios):.3f}",
+            )
+        )
+    print(
+        common.table(
+            ("limit", "per round", "median", f"/ {base}, per round", f"/ {base}, median"), rows
+        )
+    )
+    for name, hang in hangs:
+        print(f"\nlimit {name}:")
+        broken += report_hangs([hang])
+    return broken
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 users, short latencies")
@@ -738,6 +846,20 @@ def main(argv: list[str] | None = None) -> int:
         help="SINGLECONNECT_SLOT_WAIT_SECONDS for the site (default: 1)",
     )
     parser.add_argument(
+        "--max-slow-calls",
+        help="SINGLECONNECT_MAX_SLOW_CALLS for the site, a number or none (default: 2)",
+    )
+    parser.add_argument(
+        "--slow-call-seconds",
+        type=float,
+        help="SINGLECONNECT_SLOW_CALL_SECONDS for the site (default: 1)",
+    )
+    parser.add_argument(
+        "--compare-limits",
+        help=f"compare call limits side by side, e.g. old,new,none (of {', '.join(LIMITS)})",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --compare-limits")
+    parser.add_argument(
         "--fast-hasher", action="store_true", help="MD5 passwords (default: Django's PBKDF2)"
     )
     args = parser.parse_args(argv)
@@ -745,7 +867,14 @@ def main(argv: list[str] | None = None) -> int:
         args.users, args.latency = 10, (0.01, 0.05)
         args.hang_latency, args.hung_users, args.probe_seconds = 3.0, "4", 2.0
     hung_users = [int(count) for count in args.hung_users.split(",") if count.strip()]
+    args.hung_counts = hung_users
+    compared = [name.strip() for name in (args.compare_limits or "").split(",") if name.strip()]
+    unknown = sorted(set(compared) - set(LIMITS))
+    if unknown:
+        parser.error(f"unknown limits {unknown}, not among {sorted(LIMITS)}")
     users = max([args.users, *hung_users, args.workers * args.threads])
+    if compared:
+        users += args.users * (args.rounds + len(hung_users)) * len(compared)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as directory:
         workdir = Path(directory)
@@ -759,11 +888,19 @@ def main(argv: list[str] | None = None) -> int:
                 f"database {site.environment['DATABASE_URL'].partition(':')[0]}, "
                 f"cache {args.cache_url or 'local memory per worker'}, "
                 f"{'MD5' if args.fast_hasher else 'PBKDF2'} passwords, "
-                f"SINGLECONNECT_MAX_CONCURRENT_CALLS {args.max_concurrent_calls or '2 (default)'}, "
+                "SINGLECONNECT_MAX_CONCURRENT_CALLS "
+                f"{args.max_concurrent_calls or 'None (default)'}, "
                 "SINGLECONNECT_SLOT_WAIT_SECONDS "
-                f"{'1 (default)' if args.slot_wait is None else f'{args.slot_wait:g}'}"
+                f"{'1 (default)' if args.slot_wait is None else f'{args.slot_wait:g}'}, "
+                f"SINGLECONNECT_MAX_SLOW_CALLS {args.max_slow_calls or '2 (default)'}, "
+                "SINGLECONNECT_SLOW_CALL_SECONDS "
+                f"{'1 (default)' if args.slow_call_seconds is None else args.slow_call_seconds}"
             )
             site.warm()
+            if compared:
+                broken = compare_limits(site, args, compared)
+                site.stop()
+                return common.finish(broken + report([], [], site.log()))
             phases = [] if args.hang_only else login_phases(site, args)
             hangs = []
             for index, count in enumerate(hung_users):

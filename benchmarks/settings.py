@@ -31,6 +31,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_singleconnect",
 ]
+#: code_step_cpu.py's peer, django-two-factor-auth (the benchmarks extra), with a TOTP device.
+TWO_FACTOR = os.environ.get("BENCHMARK_TWO_FACTOR") == "1"
+if TWO_FACTOR:
+    INSTALLED_APPS += ["django_otp.plugins.otp_totp", "two_factor"]
 
 #: What every compared stack has; each benchmark adds its second-factor middleware.
 BASE_MIDDLEWARE = [

@@ -23,9 +23,10 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.db import IntegrityError, router, transaction
+from django.db.models import Subquery
 
 from .models import CodeBudget
 
@@ -97,18 +98,46 @@ def _recent(codes: Codes, now: float) -> Codes:
     return [(at, login) for at, login in codes if now - at < HOUR]
 
 
+#: A budget row as ``read`` gives it: its codes (JSON) and its version; None: no row yet.
+Row = tuple[str, int] | None
+
+
+def read(username: str) -> Row:
+    """The row of ``username``, for ``issued_in`` and as ``take``'s first read."""
+    return CodeBudget.objects.filter(username=username).values_list("codes", "version").first()
+
+
+def read_with(username: str, alongside: Subquery) -> tuple[Row, Any]:
+    """``read``, and the value of ``alongside`` (a subquery) in the same SELECT."""
+    found = (
+        CodeBudget.objects.filter(username=username)
+        .annotate(alongside=alongside)
+        .values_list("codes", "version", "alongside")
+        .first()
+    )
+    return (None, None) if found is None else ((found[0], found[1]), found[2])
+
+
+def issued_in(row: Row, login: str) -> list[float]:
+    """When each code of this login was issued in the past hour, the oldest first."""
+    codes = _load(row[0] if row else "[]") or []
+    return [at for at, owner in _recent(codes, time.time()) if owner == login]
+
+
 def codes_of_login(username: str, login: str) -> list[float]:
     """When each code of this login was issued in the past hour, the oldest first."""
-    row = CodeBudget.objects.filter(username=username).values_list("codes", flat=True).first()
-    codes = _load(row or "[]") or []
-    return [at for at, owner in _recent(codes, time.time()) if owner == login]
+    return issued_in(read(username), login)
 
 
 def outlook(username: str, login: str, limits: Limits) -> Outlook:
     """This login's codes, and whether a new one could be sent now (one query)."""
-    row = CodeBudget.objects.filter(username=username).values_list("codes", flat=True).first()
+    return outlook_of(read(username), login, limits)
+
+
+def outlook_of(row: Row, login: str, limits: Limits) -> Outlook:
+    """``outlook`` from the row as ``read`` gave it."""
     now = time.time()
-    return _outlook(_recent(_load(row or "[]") or [], now), login, now, limits)
+    return _outlook(_recent(_load(row[0] if row else "[]") or [], now), login, now, limits)
 
 
 def _outlook(codes: Codes, login: str, now: float, limits: Limits) -> Outlook:
@@ -141,15 +170,16 @@ def _wait(seconds: float) -> int:
     return max(1, math.ceil(seconds))
 
 
-def take(username: str, login: str, limits: Limits, *, first: bool) -> Taken:
+def take(username: str, login: str, limits: Limits, *, first: bool, known: Row = None) -> Taken:
     """
     Take one code for ``username`` in the login ``login`` before ``otpstatus`` is called.
     ``first``: the code the code page sends by itself (once per login); else "Send a new
-    code".
+    code". ``known``: the row as this request just read it, which spares the first read; if
+    it is out of date, the compare-and-swap fails and the next round reads it again.
     """
     rows = CodeBudget.objects.filter(username=username)
     for _ in range(ROUNDS):
-        current = rows.values_list("codes", "version").first()
+        current, known = known or rows.values_list("codes", "version").first(), None
         if current is None:
             _create(username)
             continue

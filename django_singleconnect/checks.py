@@ -190,6 +190,13 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
         "E032",
         "a number of seconds, 0 or more",
     ),
+    (
+        "MAX_SLOW_CALLS",
+        lambda v: v is None or _is_int(v, 1),
+        "E036",
+        "None (no limit) or an int of 1 or more, under the threads of a worker",
+    ),
+    ("SLOW_CALL_SECONDS", _is_number, "E037", "a positive number of seconds, e.g. 1"),
 )
 
 HOSTNAME_IDS = {"scheme": "E003", "path": "E004", "port": "E005", "invalid": "E006"}

@@ -28,7 +28,7 @@ from urllib3.util.retry import Retry
 from . import __version__, signals
 from .circuit import Breaker
 from .conf import Settings, get_cache, get_config, timeout_value, verify_value
-from .deadline import POOL_CLASSES, deadline
+from .deadline import POOL_CLASSES, Checkpoint, deadline
 from .exceptions import (
     SingleConnectBusy,
     SingleConnectCircuitOpen,
@@ -117,51 +117,82 @@ def _pooled_session(key: tuple[Any, ...], connect_retries: int = 1) -> requests.
 
 class _CallSlots:
     """
-    How many calls this process has under way, against SINGLECONNECT_MAX_CONCURRENT_CALLS.
+    The calls this process has under way, and the two limits on them.
 
-    A call past the limit waits for a free slot until SINGLECONNECT_SLOT_WAIT_SECONDS after
-    the latest call under way started. While Single Connect answers, slots free up well
-    within that and a burst of logins queues through; when it hangs, the calls holding the
-    slots grow old and a new call gives up at once, without tying up one more thread.
+    What ties up a site when Single Connect hangs is threads held by calls that do not end,
+    not calls as such. So SINGLECONNECT_MAX_SLOW_CALLS bounds the calls under way for longer
+    than SINGLECONNECT_SLOW_CALL_SECONDS: while Single Connect answers within that, a burst
+    of logins calls it from every thread; when it hangs, the first calls to grow slow keep
+    their slots until their deadline, any other call is cut short when it grows slow, and a
+    new call gives up at once while the slow slots are held. Every thread past the limit is
+    free again after SINGLECONNECT_SLOW_CALL_SECONDS.
+
+    SINGLECONNECT_MAX_CONCURRENT_CALLS (off by default) bounds all calls: a call past it
+    waits for a free slot until SINGLECONNECT_SLOT_WAIT_SECONDS after the latest call under
+    way started, then gives up.
     """
 
     def __init__(self) -> None:
         self._freed = threading.Condition()
         #: When each call under way started (time.monotonic).
         self._started: dict[int, float] = {}
+        #: The calls under way that went on past the slow bound.
+        self._slow: set[int] = set()
         self._tickets = itertools.count()
 
     @property
     def in_use(self) -> int:
         return len(self._started)
 
+    @property
+    def slow(self) -> int:
+        return len(self._slow)
+
     @contextlib.contextmanager
-    def slot(self, limit: int | None, wait: float) -> Iterator[bool]:
-        """Yields whether the call may go; with no limit, it always may."""
-        if limit is None:
-            yield True
+    def slot(
+        self, limit: int | None, wait: float, slow_limit: int | None = None
+    ) -> Iterator[int | None]:
+        """
+        Yields the call's ticket, or None when it may not go: the slow slots are held, or
+        no slot of ``limit`` freed in time. With neither limit, -1: nothing is counted.
+        """
+        if limit is None and slow_limit is None:
+            yield -1
             return
         ticket = next(self._tickets)
         with self._freed:
-            while len(self._started) >= limit:
-                remaining = max(self._started.values()) + wait - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._freed.wait(remaining)
-            else:
-                self._started[ticket] = time.monotonic()
+            if slow_limit is None or len(self._slow) < slow_limit:
+                while limit is not None and len(self._started) >= limit:
+                    remaining = max(self._started.values()) + wait - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._freed.wait(remaining)
+                else:
+                    self._started[ticket] = time.monotonic()
         granted = ticket in self._started
         try:
-            yield granted
+            yield ticket if granted else None
         finally:
             if granted:
                 with self._freed:
                     del self._started[ticket]
+                    self._slow.discard(ticket)
                     self._freed.notify()
+
+    def may_go_on(self, ticket: int, slow_limit: int) -> bool:
+        """A call grew slow: whether it takes a slow slot and goes on, or is cut short."""
+        with self._freed:
+            if ticket not in self._started:
+                return True  # it ended meanwhile
+            if len(self._slow) < slow_limit:
+                self._slow.add(ticket)
+                return True
+            return False
 
     def start_over(self) -> None:
         self._freed = threading.Condition()
         self._started = {}
+        self._slow = set()
 
 
 _call_slots = _CallSlots()
@@ -296,6 +327,8 @@ class SingleConnectClient:
         self.cookies: dict[str, str] = dict(pick("COOKIES") or {})
         self.max_concurrent_calls: int | None = pick("MAX_CONCURRENT_CALLS")
         self.slot_wait_seconds: float = float(pick("SLOT_WAIT_SECONDS"))
+        self.max_slow_calls: int | None = pick("MAX_SLOW_CALLS")
+        self.slow_call_seconds: float = float(pick("SLOW_CALL_SECONDS"))
         connect, read = self.timeout
         cache = get_cache()
         #: Each node's circuit breaker, shared by every worker through the cache.
@@ -525,16 +558,20 @@ class SingleConnectClient:
     def _post(
         self, endpoint: str, username: str, data: dict[str, str], node: str | None = None
     ) -> _Answer:
-        with _call_slots.slot(self.max_concurrent_calls, self.slot_wait_seconds) as granted:
-            if not granted:
+        slots = _call_slots.slot(
+            self.max_concurrent_calls, self.slot_wait_seconds, self.max_slow_calls
+        )
+        with slots as ticket:
+            if ticket is None:
                 # Every thread that waits on a hung Single Connect is one that cannot serve
                 # the rest of the site: past the limit, a call waits briefly, then gives up.
+                slow = self.max_slow_calls is not None and _call_slots.slow >= self.max_slow_calls
                 logger.warning(
                     "Single Connect %s for %r: not called, %d calls under way for %.1f s or more",
                     endpoint,
                     username,
-                    self.max_concurrent_calls,
-                    self.slot_wait_seconds,
+                    self.max_slow_calls if slow else self.max_concurrent_calls,
+                    self.slow_call_seconds if slow else self.slot_wait_seconds,
                     extra=fields(
                         "not_called",
                         endpoint=endpoint,
@@ -544,11 +581,26 @@ class SingleConnectClient:
                     ),
                 )
                 raise SingleConnectBusy(f"{endpoint}: not called, too many calls under way")
-            return self._ask_nodes(endpoint, username, data, node)
+            return self._ask_nodes(endpoint, username, data, node, ticket)
+
+    def _checkpoint(self, ticket: int) -> Checkpoint | None:
+        """Where a call that grows slow takes a slow slot, or is cut short."""
+        slow_limit = self.max_slow_calls
+        if slow_limit is None or ticket < 0:
+            return None
+        return (
+            time.monotonic() + self.slow_call_seconds,
+            lambda: _call_slots.may_go_on(ticket, slow_limit),
+        )
 
     @sensitive_variables()  # every frame below too: the form, the headers, the cookies
     def _ask_nodes(
-        self, endpoint: str, username: str, data: dict[str, str], pinned: str | None
+        self,
+        endpoint: str,
+        username: str,
+        data: dict[str, str],
+        pinned: str | None,
+        ticket: int = -1,
     ) -> _Answer:
         """
         The first node that takes the call answers it. The next node is asked only when no
@@ -580,10 +632,12 @@ class SingleConnectClient:
                 )
                 continue
             try:
-                return self._call(node, endpoint, username, data)
+                return self._call(node, endpoint, username, data, self._checkpoint(ticket))
             except SingleConnectError as failed:
-                if failed.may_have_reached:
-                    raise  # this node's failure: never a second call, on any node
+                if failed.may_have_reached or isinstance(failed, SingleConnectBusy):
+                    # This node's failure: never a second call, on any node. And a call cut
+                    # short by this process's own limit is not moved to another node.
+                    raise
                 error = failed
         assert error is not None  # there is always a node
         raise error
@@ -610,11 +664,18 @@ class SingleConnectClient:
         return error
 
     @sensitive_variables()  # every frame below too: the form, the headers, the cookies
-    def _call(self, node: str, endpoint: str, username: str, data: dict[str, str]) -> _Answer:
+    def _call(
+        self,
+        node: str,
+        endpoint: str,
+        username: str,
+        data: dict[str, str],
+        checkpoint: Checkpoint | None = None,
+    ) -> _Answer:
         started = time.monotonic()
         connect, read = self.timeout
         # The whole call, however the server drips its answer, ends within connect + read.
-        with deadline(connect + read) as call:
+        with deadline(connect + read, checkpoint) as call:
             try:
                 response = self._session.post(
                     self.url(endpoint, node),
@@ -644,10 +705,15 @@ class SingleConnectClient:
                 )
                 raise
             except (requests.exceptions.RequestException, OSError) as exc:
+                if call.cut:
+                    raise self._cut(node, endpoint, username, started, exc) from None
                 error_class = SingleConnectTimeout if call.expired else _error_class_for(exc)
                 # Not chained: the requests exception holds the form (the code) and the
                 # cookies, and its frames' locals too; the message names its class.
                 raise self._failed(node, endpoint, username, started, error_class, exc) from None
+        if call.cut:
+            response.close()
+            raise self._cut(node, endpoint, username, started, TimeoutError("cut short"))
         if call.expired:
             # Cut short without an error is no answer either: http.client takes the end of the
             # stream in the middle of the headers for their end, so a 200 that lost its
@@ -671,6 +737,31 @@ class SingleConnectClient:
                 )
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _cut(
+        self, node: str, endpoint: str, username: str, started: float, exc: BaseException
+    ) -> SingleConnectBusy:
+        """
+        The call grew slow while the slow slots were held: this process's own limit, like a
+        call not made, so the circuit breaker does not count it. It may have reached Single
+        Connect all the same.
+        """
+        self.breakers[node].answered_for_one()
+        error = SingleConnectBusy(f"{endpoint}: cut short, too many slow calls under way")
+        error.may_have_reached = not _never_connected(exc)
+        error.node = node
+        self._report(
+            logging.WARNING,
+            endpoint,
+            node,
+            username,
+            error.cause,
+            f"cut short, {self.max_slow_calls} calls under way for "
+            f"{self.slow_call_seconds:.1f} s or more",
+            started,
+            error=error,
+        )
+        return error
 
     def _failed(
         self,

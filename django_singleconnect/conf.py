@@ -80,8 +80,10 @@ OPTIONS: dict[str, Option] = {
         Option("AUDIT_RETENTION_DAYS", 365),
         Option("CIRCUIT_FAILURES", 5),
         Option("CIRCUIT_RESET_SECONDS", 30),
-        Option("MAX_CONCURRENT_CALLS", 2),
+        Option("MAX_CONCURRENT_CALLS", None),
         Option("SLOT_WAIT_SECONDS", 1.0),
+        Option("MAX_SLOW_CALLS", 2),
+        Option("SLOW_CALL_SECONDS", 1.0),
         Option("USERNAME", None),
         Option("TRUSTED_PROXIES", ()),
         Option("CACHE", "default"),
@@ -300,6 +302,15 @@ class Settings:
     @property
     def SLOT_WAIT_SECONDS(self) -> float:
         return float(self._get("SLOT_WAIT_SECONDS"))
+
+    @property
+    def MAX_SLOW_CALLS(self) -> int | None:
+        value = self._get("MAX_SLOW_CALLS")
+        return None if value is None else int(value)
+
+    @property
+    def SLOW_CALL_SECONDS(self) -> float:
+        return float(self._get("SLOW_CALL_SECONDS"))
 
     @property
     def USERNAME(self) -> str | None:

@@ -5,6 +5,9 @@ requests' read timeout bounds each wait for a byte, not the whole answer: a serv
 drips a byte every few seconds could hold a worker for ever. One watchdog thread per process
 keeps the deadlines of the calls under way and, when one passes, shuts the call's socket
 down, which ends whatever read is waiting on it.
+
+A call may also have a checkpoint before its deadline: there the watchdog asks whether the
+call may go on, and cuts it short when not (the call limit's slow calls, in client.py).
 """
 
 from __future__ import annotations
@@ -16,22 +19,45 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+#: When (time.monotonic) to ask, and what: True lets the call go on to its deadline.
+Checkpoint = tuple[float, Callable[[], bool]]
+
 
 class Call:
     """One call's deadline, and the connection it runs on once it has one."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, deadline: float, checkpoint: Checkpoint | None = None) -> None:
         self.deadline = deadline
         self.expired = False
+        #: Expired at the checkpoint, not at the deadline.
+        self.cut = False
         self.done = False
+        # A checkpoint at or past the deadline would only delay it.
+        self._checkpoint = checkpoint if checkpoint and checkpoint[0] < deadline else None
         self._connection: Any = None
         self._lock = threading.Lock()
+
+    @property
+    def due(self) -> float:
+        """When the watchdog is to look at this call next."""
+        return self.deadline if self._checkpoint is None else self._checkpoint[0]
+
+    def reached(self) -> bool:
+        """The watchdog's turn at ``due``: True when the call goes on to its deadline."""
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None:
+            if self.done or checkpoint[1]():
+                return not self.done
+            with self._lock:
+                self.cut = not self.done
+        self.expire()
+        return False
 
     def watch(self, connection: Any) -> None:
         with self._lock:
@@ -81,7 +107,7 @@ class Watchdog:
                     target=self._run, name="singleconnect-deadline", daemon=True
                 )
                 self._thread.start()
-            heapq.heappush(self._heap, (call.deadline, next(self._order), call))
+            heapq.heappush(self._heap, (call.due, next(self._order), call))
             if self._heap[0][2] is call:
                 self._condition.notify()
 
@@ -99,7 +125,8 @@ class Watchdog:
                     self._condition.wait(wait)
                     continue
                 heapq.heappop(self._heap)
-            call.expire()
+            if call.reached():
+                self.add(call)
 
 
 _watchdog = Watchdog()
@@ -109,9 +136,12 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
 
 
 @contextlib.contextmanager
-def deadline(seconds: float) -> Iterator[Call]:
-    """Run the block under a deadline; its connection is shut when the deadline passes."""
-    call = Call(time.monotonic() + seconds)
+def deadline(seconds: float, checkpoint: Checkpoint | None = None) -> Iterator[Call]:
+    """
+    Run the block under a deadline; its connection is shut when the deadline passes, or at
+    the checkpoint, when its question is answered False.
+    """
+    call = Call(time.monotonic() + seconds, checkpoint)
     _watchdog.add(call)
     _current.call = call
     try:

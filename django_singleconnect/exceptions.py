@@ -53,7 +53,10 @@ class SingleConnectCircuitOpen(SingleConnectError):
 
 
 class SingleConnectBusy(SingleConnectError):
-    """``SINGLECONNECT_MAX_CONCURRENT_CALLS`` calls are already under way in this process."""
+    """
+    This process's call limit: the call was not made (``may_have_reached`` False), or it
+    was cut short when it grew slow while other slow calls held the slow slots (True).
+    """
 
     cause = "busy"
     may_have_reached = False

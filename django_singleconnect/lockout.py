@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Q, Subquery, Value, When
 from django.utils import timezone
 
 from .models import AttemptCounter
@@ -71,6 +71,16 @@ def locked_until(username: str) -> dt.datetime | None:
         AttemptCounter.objects.filter(username=username, locked_until__gt=now)
         .values_list("locked_until", flat=True)
         .first()
+    )
+
+
+def locked_until_subquery(username: str) -> Subquery:
+    """``locked_until`` as a subquery, for a SELECT of another table to read it alongside."""
+    now = timezone.now()
+    return Subquery(
+        AttemptCounter.objects.filter(username=username, locked_until__gt=now).values(
+            "locked_until"
+        )[:1]
     )
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 
 from django.db import IntegrityError, router, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -38,6 +39,38 @@ def was_used(username: str, token: str, seconds: int) -> bool:
     return UsedCode.objects.filter(
         digest=_digest(username, token), created_at__gt=_window(seconds)
     ).exists()
+
+
+def used_subquery(username: str, token: str, seconds: int) -> Exists:
+    """``was_used`` as a subquery, for a SELECT of another table to read it alongside."""
+    return Exists(
+        UsedCode.objects.filter(digest=_digest(username, token), created_at__gt=_window(seconds))
+    )
+
+
+class Kept(Exception):
+    """The code is kept already (``keep``)."""
+
+
+def keep(username: str, token: str) -> None:
+    """
+    Keep the code's hash, as the first statement of the caller's transaction: when the
+    INSERT fails (``Kept``), nothing was written before it and the transaction is rolled back
+    as a whole, so it needs no savepoint. ``take_over`` tells whether the row is outdated.
+    """
+    try:
+        UsedCode.objects.create(digest=_digest(username, token))
+    except IntegrityError:
+        raise Kept from None
+
+
+def take_over(username: str, token: str, seconds: int) -> bool:
+    """The kept code verified a login before the window: one request only takes its row."""
+    return bool(
+        UsedCode.objects.filter(
+            digest=_digest(username, token), created_at__lte=_window(seconds)
+        ).update(created_at=timezone.now())
+    )
 
 
 def remember(username: str, token: str, seconds: int) -> bool:

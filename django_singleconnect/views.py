@@ -129,9 +129,34 @@ class Step:
         return client_ip(self.request, self.config.TRUSTED_PROXIES)
 
     @cached_property
+    def code_budget(self) -> budget.Row:
+        """The username's code budget as this request first read it."""
+        return budget.read(self.key)
+
+    def locked_until(self) -> dt.datetime | None:
+        """When the lockout ends (None: not locked out), read with the code budget's row
+        when that is still to be read: one SELECT for both, once the user has a budget."""
+        if "code_budget" not in self.__dict__:
+            row, until = budget.read_with(self.key, lockout.locked_until_subquery(self.key))
+            self.__dict__["code_budget"] = row  # what the cached property would have read
+            if row is not None:
+                return until  # type: ignore[no-any-return]
+        return lockout.locked_until(self.key)
+
+    def was_used(self, token: str) -> bool:
+        """``replay.was_used``, read with the code budget's row: one SELECT for both."""
+        seconds = self.config.REPLAY_SECONDS
+        if "code_budget" not in self.__dict__:
+            row, used = budget.read_with(self.key, replay.used_subquery(self.key, token, seconds))
+            self.__dict__["code_budget"] = row
+            if row is not None:
+                return bool(used)
+        return replay.was_used(self.key, token, seconds)
+
+    @cached_property
     def codes(self) -> budget.Outlook:
         """This login's codes, and whether "Send a new code" would send one now."""
-        return budget.outlook(self.key, self.pending["login"], self.code_limits)
+        return budget.outlook_of(self.code_budget, self.pending["login"], self.code_limits)
 
     @property
     def last_challenge(self) -> float | None:
@@ -209,7 +234,7 @@ def _begin(request: HttpRequest, *, check_lockout: bool = True) -> Step | HttpRe
     if not step.ip:
         return step.render("no_address.html", status=400)
     if check_lockout:
-        until = lockout.locked_until(step.key)
+        until = step.locked_until()
         if until is not None:
             return _locked(step, until)
     return step
@@ -291,7 +316,13 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
     form is shown; a string: a notice for the form instead (no code was sent); a response:
     answer with it.
     """
-    taken = budget.take(step.key, step.pending["login"], step.code_limits, first=not resend)
+    taken = budget.take(
+        step.key,
+        step.pending["login"],
+        step.code_limits,
+        first=not resend,
+        known=step.code_budget,  # the row last_challenge read: no second SELECT
+    )
     if taken.refused == "issued":
         return None  # a request alongside asked for this login's first code
     if taken.refused in ("cooldown", "login_cap"):
@@ -406,23 +437,24 @@ def verify(request: HttpRequest) -> HttpResponse:
             step, TokenForm(digits=step.config.TOKEN_DIGITS, initial={"next": step.next_url})
         )
 
+    form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
+    token = form.cleaned_data["token"] if form.is_valid() else None
+    # A code that already verified a login is a wrong code, whatever Single Connect says:
+    # asked along with this login's codes, in the same SELECT.
+    replayed = token is not None and step.was_used(token)
     if step.last_challenge is None:
         # No code was issued in this login yet: the GET issues one.
         return HttpResponseRedirect(step.verify_url)
-    form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
-    if not form.is_valid():
+    if token is None:
         until = lockout.locked_until(step.key)
         return _form_page(step, form) if until is None else _locked(step, until)
 
-    token = form.cleaned_data["token"]
     remember_it = form.cleaned_data["remember"] and remember.may_remember(request.user, step.config)
     reservation = lockout.reserve(step.key, step.limits)
     if not reservation.granted:
         if reservation.locked_until is not None:
             return _locked(step, reservation.locked_until)
         return _still_checking(step, form)
-    # A code that already verified a login is a wrong code, whatever Single Connect says.
-    replayed = replay.was_used(step.key, token, step.config.REPLAY_SECONDS)
     if not replayed:
         try:
             # To the node that issued the code: when it cannot be reached, the 503 page and
@@ -442,21 +474,13 @@ def verify(request: HttpRequest) -> HttpResponse:
             if kept.locked_until is not None:
                 return _locked(step, kept.locked_until)
             return _unavailable(step, error, checking=True, counted=True)
-        if valid:
-            # One transaction for what a right code writes; the session's new key included
-            # when the sessions live in the same database.
-            with transaction.atomic(using=router.db_for_write(VerificationEvent)):
-                # Of two requests with one code checked side by side, only the first counts.
-                replayed = not replay.remember(step.key, token, step.config.REPLAY_SECONDS)
-                if not replayed:
-                    lockout.reset(step.key)
-                    step.audit(Event.VERIFIED, "browser remembered" if remember_it else "")
-                    mark_verified(request, "otp")
-            if not replayed:
-                response = _let_in(step, "otp")
-                if remember_it:
-                    remember.remember(request, response, step.key, step.config)
-                return response
+        # Of two requests with one code checked side by side, only the first counts.
+        replayed = valid and not _keep_and_verify(step, token, remember_it)
+        if valid and not replayed:
+            response = _let_in(step, "otp")
+            if remember_it:
+                remember.remember(request, response, step.key, step.config)
+            return response
 
     wrong = lockout.record_wrong(reservation, step.limits)
     step.audit(Event.FAILED, "replayed code" if replayed else "")
@@ -474,6 +498,35 @@ def verify(request: HttpRequest) -> HttpResponse:
         return _locked(step, wrong.locked_until)
     form.add_error("token", _wrong_code_message(wrong.attempts_left))
     return _form_page(step, form)
+
+
+def _keep_and_verify(step: Step, token: str, remember_it: bool) -> bool:
+    """
+    What a right code writes, in one transaction; the session's new key included when the
+    sessions live in the same database. The used code comes first: of two requests with one
+    code, the second's INSERT fails before anything else is written, so its transaction is
+    rolled back whole, with no savepoint. False: this request was that second one.
+    """
+    using = router.db_for_write(VerificationEvent)
+    seconds = step.config.REPLAY_SECONDS
+
+    def verified(keep: bool) -> None:
+        with transaction.atomic(using=using):
+            if keep:
+                replay.keep(step.key, token)
+            lockout.reset(step.key)
+            step.audit(Event.VERIFIED, "browser remembered" if remember_it else "")
+            mark_verified(step.request, "otp")
+
+    try:
+        verified(keep=True)
+    except replay.Kept:
+        # Kept before the window (its row is taken over, by one request only), or in use.
+        if not replay.take_over(step.key, token, seconds):
+            return False
+        verified(keep=False)
+    replay.purge_now_and_then(seconds)
+    return True
 
 
 def _still_checking(step: Step, form: TokenForm) -> HttpResponse:

@@ -164,6 +164,8 @@ _OPTIONAL: dict[str, Callable[[str], Any]] = {
     "SINGLECONNECT_CIRCUIT_RESET_SECONDS": env.float,
     "SINGLECONNECT_MAX_CONCURRENT_CALLS": _optional_int,
     "SINGLECONNECT_SLOT_WAIT_SECONDS": env.float,
+    "SINGLECONNECT_MAX_SLOW_CALLS": _optional_int,
+    "SINGLECONNECT_SLOW_CALL_SECONDS": env.float,
     "SINGLECONNECT_USERNAME": env.str,
     "SINGLECONNECT_TRUSTED_PROXIES": env.list,
     "SINGLECONNECT_CACHE": env.str,

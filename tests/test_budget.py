@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.db.models import QuerySet
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from django_singleconnect import budget, signals
 from django_singleconnect.models import CodeBudget, VerificationEvent
@@ -354,6 +355,22 @@ def test_parallel_logins_stop_at_the_budget(
     assert set(results) == {200, 429}
 
 
+def test_a_row_read_before_is_used_once_then_read_again(clock: Clock) -> None:
+    """``known`` spares the first read; when another request wrote the row since, the
+    compare-and-swap fails and the row is read again: nothing is lost."""
+    assert budget.take("bob", "login-1", LIMITS, first=True).granted
+    known = budget.read("bob")
+    assert budget.take("bob", "login-2", LIMITS, first=True).granted  # alongside
+    clock.advance(1)
+    assert budget.take("bob", "login-3", LIMITS, first=True, known=known).granted
+    assert [login for _, login in stored()] == ["login-1", "login-2", "login-3"]
+    # Read just now, it is the only read.
+    known = budget.read("bob")
+    with CaptureQueriesContext(connection) as queries:
+        assert budget.take("bob", "login-4", LIMITS, first=False, known=known).refused
+    assert len(queries) == 0  # refused by the row read before: the budget is spent
+
+
 def test_a_first_code_taken_alongside_shows_the_form_without_a_call(
     signed_in: Client, simulator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -361,7 +378,7 @@ def test_a_first_code_taken_alongside_shows_the_form_without_a_call(
     monkeypatch.setattr(
         budget,
         "take",
-        lambda username, login, limits, first: budget.Taken(username, login, 1.0, "issued"),
+        lambda username, login, limits, first, known: budget.Taken(username, login, 1.0, "issued"),
     )
     response = signed_in.get(VERIFY)
     assert response.status_code == 200

@@ -143,6 +143,10 @@ CASES: list[tuple[dict[str, Any], str]] = [
     ({"SLOT_WAIT_SECONDS": -1}, "E032"),
     ({"SLOT_WAIT_SECONDS": "1"}, "E032"),
     ({"SLOT_WAIT_SECONDS": False}, "E032"),
+    ({"MAX_SLOW_CALLS": 0}, "E036"),
+    ({"MAX_SLOW_CALLS": "2"}, "E036"),
+    ({"SLOW_CALL_SECONDS": 0}, "E037"),
+    ({"SLOW_CALL_SECONDS": "1"}, "E037"),
     ({"MAX_CODES_PER_HOUR": 0}, "E040"),
     ({"LOCKOUT_SERIES_SECONDS": -1}, "E041"),
     ({"MAX_LOCKOUT_SECONDS": 0}, "E042"),
@@ -344,7 +348,8 @@ def test_every_id_in_checks_py_is_tested() -> None:
     tested = {check_id for _, check_id in CASES} | elsewhere
     assert defined | elsewhere == tested
     expected = {
-        f"E{number:03d}" for number in (*range(1, 33), *range(40, 45), 50, 70, 71, 72, 73, 74)
+        f"E{number:03d}"
+        for number in (*range(1, 33), 36, 37, *range(40, 45), 50, 70, 71, 72, 73, 74)
     }
     expected |= {"W001", "W002", "W003", "W004", "W050", "W051"}
     assert tested == expected

@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +239,55 @@ def test_deadlines_expire_in_their_order_whatever_the_order_they_came_in() -> No
     again = Recorded("again", 0.05)
     watchdog.add(again)
     wait_for(lambda: again.expired)
+
+
+def test_a_checkpoint_lets_a_call_go_on_or_cuts_it_short() -> None:
+    watchdog = Watchdog()
+    asked: list[str] = []
+
+    def answer(name: str, go_on: bool) -> Callable[[], bool]:
+        def ask() -> bool:
+            asked.append(name)
+            return go_on
+
+        return ask
+
+    now = time.monotonic()
+    goes_on = Call(now + 0.4, (now + 0.05, answer("goes on", True)))
+    cut = Call(now + 60, (now + 0.1, answer("cut", False)))
+    ended = Call(now + 60, (now + 0.05, answer("ended", False)))
+    ended.done = True
+    for call in (goes_on, cut, ended):
+        watchdog.add(call)
+    wait_for(lambda: cut.expired)
+    assert asked == ["goes on", "cut"]  # a call that ended is not asked about
+    assert (cut.cut, goes_on.expired) == (True, False)
+    wait_for(lambda: goes_on.expired)  # at its deadline, not cut
+    assert goes_on.cut is False
+    assert (ended.expired, ended.cut) == (False, False)
+
+
+def test_a_checkpoint_past_the_deadline_does_not_delay_it() -> None:
+    watchdog = Watchdog()
+    asked: list[bool] = []
+    now = time.monotonic()
+    call = Call(now + 0.05, (now + 60, lambda: asked.append(True) or True))
+    assert call.due == call.deadline
+    watchdog.add(call)
+    wait_for(lambda: call.expired)
+    assert (asked, call.cut) == ([], False)
+
+
+def test_a_call_that_ends_while_asked_is_not_cut() -> None:
+    call: Call
+
+    def ends_meanwhile() -> bool:
+        call.done = True
+        return False
+
+    call = Call(time.monotonic() + 60, (time.monotonic(), ends_meanwhile))
+    assert call.reached() is False
+    assert (call.cut, call.expired) == (False, False)
 
 
 def test_expiry_shuts_the_socket_down() -> None:

@@ -138,6 +138,8 @@ def test_every_setting_from_the_environment(tmp_path: Path) -> None:
         SINGLECONNECT_CIRCUIT_RESET_SECONDS="12.5",
         SINGLECONNECT_MAX_CONCURRENT_CALLS="3",
         SINGLECONNECT_SLOT_WAIT_SECONDS="0.5",
+        SINGLECONNECT_MAX_SLOW_CALLS="3",
+        SINGLECONNECT_SLOW_CALL_SECONDS="1.5",
         CACHE_URL="redis://127.0.0.1:6379/1",
         SINGLECONNECT_USERNAME="django.utils.text.slugify",
         SINGLECONNECT_TRUSTED_PROXIES="10.0.0.0/8,192.168.1.1",
@@ -168,6 +170,8 @@ def test_every_setting_from_the_environment(tmp_path: Path) -> None:
         "SINGLECONNECT_CIRCUIT_RESET_SECONDS": 12.5,
         "SINGLECONNECT_MAX_CONCURRENT_CALLS": 3,
         "SINGLECONNECT_SLOT_WAIT_SECONDS": 0.5,
+        "SINGLECONNECT_MAX_SLOW_CALLS": 3,
+        "SINGLECONNECT_SLOW_CALL_SECONDS": 1.5,
         "SINGLECONNECT_USERNAME": "django.utils.text.slugify",
         "SINGLECONNECT_TRUSTED_PROXIES": ["10.0.0.0/8", "192.168.1.1"],
         "SINGLECONNECT_CACHE": "default",
@@ -201,6 +205,7 @@ def test_every_setting_from_the_environment(tmp_path: Path) -> None:
         ("SINGLECONNECT_TIMEOUT", "5", 5.0),
         ("SINGLECONNECT_CLIENT_CERT", "/ssl/both.pem", "/ssl/both.pem"),
         ("SINGLECONNECT_MAX_CONCURRENT_CALLS", "None", None),
+        ("SINGLECONNECT_MAX_SLOW_CALLS", "None", None),
     ],
 )
 def test_one_value_forms(name: str, raw: str, expected: object) -> None:

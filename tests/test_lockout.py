@@ -235,10 +235,11 @@ def test_a_right_code_costs_five_statements_of_the_app(signed_in, simulator, mon
         for table in ("attemptcounter", "usedcode", "verificationevent")
         if f"django_singleconnect_{table}" in query["sql"]
     ]
-    # Reserve the attempt; was the code used; keep it; reset the count; the audit line.
+    # Was the code used (with the login's codes, one SELECT); reserve the attempt; keep the
+    # code; reset the count; the audit line.
     assert ours == [
-        "UPDATE attemptcounter",
         "SELECT usedcode",
+        "UPDATE attemptcounter",
         "INSERT usedcode",
         "UPDATE attemptcounter",
         "INSERT verificationevent",
