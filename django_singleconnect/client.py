@@ -8,274 +8,37 @@ same node or another: the next node is asked only when no connection to one coul
 
 from __future__ import annotations
 
-import contextlib
-import http.cookiejar
-import itertools
 import logging
-import os
-import ssl
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 import requests
 from django.views.decorators.debug import sensitive_variables
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NewConnectionError, ReadTimeoutError
-from urllib3.util.retry import Retry
 
-from . import __version__, signals
-from .circuit import Breaker
+from . import signals
 from .conf import Settings, get_cache, get_config, timeout_value, verify_value
-from .deadline import POOL_CLASSES, Checkpoint, deadline
 from .exceptions import (
     SingleConnectBusy,
     SingleConnectCircuitOpen,
     SingleConnectError,
     SingleConnectNotConfigured,
     SingleConnectTimeout,
-    SingleConnectTLSError,
     SingleConnectUnexpectedResponse,
-    SingleConnectUnreachable,
 )
 from .logs import fields
 from .nodes import node_list
+from .transport.circuit import Breaker
+from .transport.deadline import Checkpoint, deadline
+from .transport.failures import error_class_for, looks_like_html, never_connected, tls_reason
+from .transport.sessions import close_sessions, pooled_session
+from .transport.slots import call_slots
+
+__all__ = ["MAX_RESPONSE_BYTES", "SingleConnectClient", "close_sessions"]
 
 logger = logging.getLogger("django_singleconnect")
 
 #: No answer of Single Connect's is longer than a Tomcat error page; stop reading well past it.
 MAX_RESPONSE_BYTES = 64 * 1024
-POOL_MAXSIZE = 32
-
-_sessions: dict[tuple[Any, ...], requests.Session] = {}
-_sessions_lock = threading.Lock()
-
-
-class _NoCookieJar(requests.cookies.RequestsCookieJar):
-    """
-    Keeps no cookie at all: one session serves every user, so a cookie that Single Connect
-    (or a gateway in front of it) sets must never travel with another user's call.
-
-    A cookie policy is not enough: requests copies the session's jar into a fresh one, with
-    the default policy, for every request.
-    """
-
-    def set_cookie(self, cookie: http.cookiejar.Cookie, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-class _WatchedAdapter(HTTPAdapter):
-    """Connections whose calls the deadline watchdog can cut short."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):  # SOCKS pools are classes of their own
-            manager.pool_classes_by_scheme = POOL_CLASSES
-        return manager
-
-
-def _new_session(connect_retries: int = 1) -> requests.Session:
-    session = requests.Session()
-    # Trust comes from Django settings only: no REQUESTS_CA_BUNDLE, no *_PROXY, no .netrc.
-    session.trust_env = False
-    session.cookies = _NoCookieJar()
-    session.headers["User-Agent"] = f"django-singleconnect/{__version__}"
-    # A connection that could not be opened never carried the request, so one more try is
-    # safe. Anything that may have reached the server (read errors, statuses) is not retried.
-    # With several nodes the next node is that try (connect_retries 0), so that a dead node
-    # costs one connect timeout, not two, before the next is asked.
-    retry = Retry(
-        total=connect_retries,
-        connect=connect_retries,
-        read=0,
-        redirect=0,
-        status=0,
-        other=0,
-        raise_on_redirect=False,
-        raise_on_status=False,
-        respect_retry_after_header=False,
-    )
-    adapter = _WatchedAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
-def _pooled_session(key: tuple[Any, ...], connect_retries: int = 1) -> requests.Session:
-    key = (*key, connect_retries)
-    session = _sessions.get(key)
-    if session is None:
-        with _sessions_lock:
-            session = _sessions.setdefault(key, _new_session(connect_retries))
-    return session
-
-
-class _CallSlots:
-    """
-    The calls this process has under way, and the two limits on them.
-
-    What ties up a site when Single Connect hangs is threads held by calls that do not end,
-    not calls as such. So SINGLECONNECT_MAX_SLOW_CALLS bounds the calls under way for longer
-    than SINGLECONNECT_SLOW_CALL_SECONDS: while Single Connect answers within that, a burst
-    of logins calls it from every thread; when it hangs, the first calls to grow slow keep
-    their slots until their deadline, any other call is cut short when it grows slow, and a
-    new call gives up at once while the slow slots are held. Every thread past the limit is
-    free again after SINGLECONNECT_SLOW_CALL_SECONDS.
-
-    SINGLECONNECT_MAX_CONCURRENT_CALLS (off by default) bounds all calls: a call past it
-    waits for a free slot until SINGLECONNECT_SLOT_WAIT_SECONDS after the latest call under
-    way started, then gives up.
-    """
-
-    def __init__(self) -> None:
-        self._freed = threading.Condition()
-        #: When each call under way started (time.monotonic).
-        self._started: dict[int, float] = {}
-        #: The calls under way that went on past the slow bound.
-        self._slow: set[int] = set()
-        self._tickets = itertools.count()
-
-    @property
-    def in_use(self) -> int:
-        return len(self._started)
-
-    @property
-    def slow(self) -> int:
-        return len(self._slow)
-
-    @contextlib.contextmanager
-    def slot(
-        self, limit: int | None, wait: float, slow_limit: int | None = None
-    ) -> Iterator[int | None]:
-        """
-        Yields the call's ticket, or None when it may not go: the slow slots are held, or
-        no slot of ``limit`` freed in time. With neither limit, -1: nothing is counted.
-        """
-        if limit is None and slow_limit is None:
-            yield -1
-            return
-        ticket = next(self._tickets)
-        with self._freed:
-            if slow_limit is None or len(self._slow) < slow_limit:
-                while limit is not None and len(self._started) >= limit:
-                    remaining = max(self._started.values()) + wait - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._freed.wait(remaining)
-                else:
-                    self._started[ticket] = time.monotonic()
-        granted = ticket in self._started
-        try:
-            yield ticket if granted else None
-        finally:
-            if granted:
-                with self._freed:
-                    del self._started[ticket]
-                    self._slow.discard(ticket)
-                    self._freed.notify()
-
-    def may_go_on(self, ticket: int, slow_limit: int) -> bool:
-        """A call grew slow: whether it takes a slow slot and goes on, or is cut short."""
-        with self._freed:
-            if ticket not in self._started:
-                return True  # it ended meanwhile
-            if len(self._slow) < slow_limit:
-                self._slow.add(ticket)
-                return True
-            return False
-
-    def start_over(self) -> None:
-        self._freed = threading.Condition()
-        self._started = {}
-        self._slow = set()
-
-
-_call_slots = _CallSlots()
-
-
-def _forget_sessions_in_child() -> None:
-    # A forked worker must not share its parent's sockets: it opens its own, and counts
-    # only its own calls.
-    _sessions.clear()
-    _call_slots.start_over()
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_forget_sessions_in_child)
-
-
-def close_sessions() -> None:
-    """Close every pooled connection (tests, and code that forks after first use)."""
-    with _sessions_lock:
-        for session in _sessions.values():
-            session.close()
-        _sessions.clear()
-
-
-def _read_timed_out(exc: requests.exceptions.RequestException) -> bool:
-    # requests reports a read timeout in the middle of the body as a ConnectionError.
-    return any(isinstance(arg, ReadTimeoutError) for arg in exc.args)
-
-
-def _error_class_for(exc: Exception) -> type[SingleConnectError]:
-    if isinstance(exc, requests.exceptions.SSLError):
-        return SingleConnectTLSError
-    if isinstance(exc, requests.exceptions.Timeout):
-        return SingleConnectTimeout
-    if isinstance(exc, requests.exceptions.ContentDecodingError):
-        return SingleConnectUnexpectedResponse
-    if isinstance(
-        exc, (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)
-    ):
-        return SingleConnectTimeout if _read_timed_out(exc) else SingleConnectUnreachable
-    if isinstance(exc, requests.exceptions.RequestException):
-        return SingleConnectError
-    # requests checks that the VERIFY and CLIENT_CERT files exist before it connects and
-    # raises a bare OSError when one is missing.
-    return SingleConnectTLSError
-
-
-def _tls_reason(exc: BaseException) -> str:
-    """
-    What the TLS layer said ("certificate has expired", "Hostname mismatch..."), for the
-    operator. Only the ssl module's own words are used: they never hold request data.
-    """
-    seen: set[int] = set()
-    pending: list[object] = [exc]
-    while pending:
-        error = pending.pop()
-        if not isinstance(error, BaseException) or id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, ssl.SSLCertVerificationError) and error.verify_message:
-            return str(error.verify_message)
-        if isinstance(error, ssl.SSLError) and error.reason:
-            return str(error.reason)
-        pending.extend([*error.args, error.__cause__, error.__context__])
-        pending.append(getattr(error, "reason", None))
-    return ""
-
-
-def _never_connected(exc: BaseException) -> bool:
-    """Whether no connection could be opened, so the request certainly never left."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(
-        reason, NewConnectionError
-    )
-
-
-def _looks_like_html(response: requests.Response, body: bytes) -> bool:
-    content_type = response.headers.get("Content-Type", "").lower()
-    if "html" in content_type or "xml" in content_type:
-        return True
-    return body.lstrip()[:1] == b"<"
 
 
 class _Answer(NamedTuple):
@@ -350,7 +113,7 @@ class SingleConnectClient:
             raise SingleConnectNotConfigured(
                 "SINGLECONNECT_HOSTNAME and SINGLECONNECT_APPLICATION_NAME must be set."
             )
-        self._session = _pooled_session(
+        self._session = pooled_session(
             (
                 self.verify,
                 self.client_cert,
@@ -425,7 +188,7 @@ class SingleConnectClient:
         if (
             response.status_code == 200
             and body.strip().lower() in (b"", b"true")
-            and not _looks_like_html(response, body)
+            and not looks_like_html(response, body)
         ):
             self._answered(answer, "valid")
             return True
@@ -558,14 +321,14 @@ class SingleConnectClient:
     def _post(
         self, endpoint: str, username: str, data: dict[str, str], node: str | None = None
     ) -> _Answer:
-        slots = _call_slots.slot(
+        slots = call_slots.slot(
             self.max_concurrent_calls, self.slot_wait_seconds, self.max_slow_calls
         )
         with slots as ticket:
             if ticket is None:
                 # Every thread that waits on a hung Single Connect is one that cannot serve
                 # the rest of the site: past the limit, a call waits briefly, then gives up.
-                slow = self.max_slow_calls is not None and _call_slots.slow >= self.max_slow_calls
+                slow = self.max_slow_calls is not None and call_slots.slow >= self.max_slow_calls
                 logger.warning(
                     "Single Connect %s for %r: not called, %d calls under way for %.1f s or more",
                     endpoint,
@@ -590,7 +353,7 @@ class SingleConnectClient:
             return None
         return (
             time.monotonic() + self.slow_call_seconds,
-            lambda: _call_slots.may_go_on(ticket, slow_limit),
+            lambda: call_slots.may_go_on(ticket, slow_limit),
         )
 
     @sensitive_variables()  # every frame below too: the form, the headers, the cookies
@@ -707,7 +470,7 @@ class SingleConnectClient:
             except (requests.exceptions.RequestException, OSError) as exc:
                 if call.cut:
                     raise self._cut(node, endpoint, username, started, exc) from None
-                error_class = SingleConnectTimeout if call.expired else _error_class_for(exc)
+                error_class = SingleConnectTimeout if call.expired else error_class_for(exc)
                 # Not chained: the requests exception holds the form (the code) and the
                 # cookies, and its frames' locals too; the message names its class.
                 raise self._failed(node, endpoint, username, started, error_class, exc) from None
@@ -748,7 +511,7 @@ class SingleConnectClient:
         """
         self.breakers[node].answered_for_one()
         error = SingleConnectBusy(f"{endpoint}: cut short, too many slow calls under way")
-        error.may_have_reached = not _never_connected(exc)
+        error.may_have_reached = not never_connected(exc)
         error.node = node
         self._report(
             logging.WARNING,
@@ -774,11 +537,11 @@ class SingleConnectClient:
     ) -> SingleConnectError:
         self.breakers[node].failed()
         detail = type(exc).__name__
-        reason = _tls_reason(exc)
+        reason = tls_reason(exc)
         if reason:
             detail = f"{detail}: {reason}"
         error = error_class(f"{endpoint}: {error_class.cause} ({detail})")
-        error.may_have_reached = not _never_connected(exc)
+        error.may_have_reached = not never_connected(exc)
         error.node = node
         left = "" if error.may_have_reached else ", the request never left"
         # What the log says, e.g. "unreachable (ConnectionError, the request never left)".

@@ -24,6 +24,7 @@ from django_singleconnect.exceptions import (
 )
 from django_singleconnect.models import AttemptCounter, VerificationEvent
 from django_singleconnect.simulator import Simulator
+from django_singleconnect.transport import sessions as sessions_module
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def test_past_the_limit_a_call_waits_then_gives_up(
     # The slot is free again.
     simulator.set_fault(None)
     assert SingleConnectClient().otp_status("alice", "192.0.2.1") is True
-    assert client_module._call_slots.in_use == 0
+    assert client_module.call_slots.in_use == 0
 
 
 def test_no_wait_when_the_calls_under_way_are_older_than_the_wait(
@@ -79,7 +80,7 @@ def test_no_wait_when_the_calls_under_way_are_older_than_the_wait(
     settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
     settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 0.2
     thread, outcome = slow_call_in_thread(simulator, 1.5)
-    slots = client_module._call_slots
+    slots = client_module.call_slots
     oldest = next(iter(slots._started.values()))
     while time.monotonic() < oldest + 0.25:
         time.sleep(0.01)
@@ -143,7 +144,7 @@ def test_never_more_calls_at_once_than_the_limit(
         thread.join()
     assert results == [True] * 6
     assert most[0] == 2
-    assert client_module._call_slots.in_use == 0
+    assert client_module.call_slots.in_use == 0
 
 
 def test_no_limit_when_set_to_none(simulator: Simulator, settings: Any) -> None:
@@ -162,7 +163,7 @@ def test_a_failed_call_frees_its_slot(simulator: Simulator, settings: Any) -> No
     for _ in range(3):
         with pytest.raises(Exception, match="unexpected answer"):
             SingleConnectClient().otp_status("alice", "192.0.2.1")
-    assert client_module._call_slots.in_use == 0
+    assert client_module.call_slots.in_use == 0
 
 
 def test_refusals_are_not_failures_of_single_connect(simulator: Simulator, settings: Any) -> None:
@@ -200,10 +201,10 @@ def test_the_code_page_answers_503_and_keeps_the_attempt(
 
 def test_a_forked_worker_counts_only_its_own_calls() -> None:
     # Calls of the parent, under way when it forked.
-    client_module._call_slots._started = {1: 0.0, 2: 0.0, 3: 0.0}
-    assert client_module._call_slots.in_use == 3
-    client_module._forget_sessions_in_child()
-    assert client_module._call_slots.in_use == 0
+    client_module.call_slots._started = {1: 0.0, 2: 0.0, 3: 0.0}
+    assert client_module.call_slots.in_use == 3
+    sessions_module.forget_sessions_in_child()
+    assert client_module.call_slots.in_use == 0
 
 
 def test_logging_is_quiet_about_codes(
@@ -263,7 +264,7 @@ def test_fast_calls_all_go_at_once(
         thread.join()
     assert outcomes == [True] * 6
     assert not together.broken
-    assert client_module._call_slots.in_use == 0
+    assert client_module.call_slots.in_use == 0
 
 
 def test_a_hang_holds_no_more_threads_than_the_slow_limit(
@@ -288,7 +289,7 @@ def test_a_hang_holds_no_more_threads_than_the_slow_limit(
     assert len(outcomes) == 4
     assert all(isinstance(error, SingleConnectBusy) for error in outcomes)
     assert all(error.may_have_reached for error in outcomes)  # the request had left
-    slots = client_module._call_slots
+    slots = client_module.call_slots
     # Two threads are still held by Single Connect, no more.
     assert (sum(thread.is_alive() for thread in threads), slots.in_use, slots.slow) == (2, 2, 2)
     assert len([m for m in caplog.messages if ": cut short, 2 calls under way" in m]) == 4
@@ -318,7 +319,7 @@ def test_a_slow_call_goes_on_when_a_slow_slot_is_free(simulator: Simulator, sett
     for thread in calls_at_once(2, outcomes):
         thread.join()
     assert outcomes == [True, True]
-    assert client_module._call_slots.slow == 0
+    assert client_module.call_slots.slow == 0
 
 
 def test_no_slow_limit_when_set_to_none(simulator: Simulator, settings: Any) -> None:
@@ -329,7 +330,7 @@ def test_no_slow_limit_when_set_to_none(simulator: Simulator, settings: Any) -> 
     for thread in calls_at_once(3, outcomes):
         thread.join()
     assert outcomes == [True] * 3
-    assert client_module._call_slots.in_use == 0
+    assert client_module.call_slots.in_use == 0
 
 
 def test_a_code_cut_short_ends_on_the_503_page(
@@ -344,7 +345,7 @@ def test_a_code_cut_short_ends_on_the_503_page(
     settings.SINGLECONNECT_SLOW_CALL_SECONDS = 0.2
     simulator.set_fault("latency", seconds=30)
     # The slow slots are held by others by the time this call grows slow.
-    monkeypatch.setattr(client_module._call_slots, "may_go_on", lambda *args: False)
+    monkeypatch.setattr(client_module.call_slots, "may_go_on", lambda *args: False)
     response = signed_in.post("/2fa/verify/", {"token": code, "next": "/"})
     assert response.status_code == 503
     assert AttemptCounter.objects.get(username="alice").failures == 1

@@ -14,8 +14,7 @@ from django.core.cache import cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.test import Client
 
-from django_singleconnect import circuit, signals
-from django_singleconnect.circuit import OPEN_UNTIL_KEY, Breaker, window_seconds
+from django_singleconnect import signals
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.conf import Settings
 from django_singleconnect.exceptions import (
@@ -28,6 +27,8 @@ from django_singleconnect.exceptions import (
 )
 from django_singleconnect.models import AttemptCounter, VerificationEvent
 from django_singleconnect.simulator import Simulator
+from django_singleconnect.transport import circuit
+from django_singleconnect.transport.circuit import OPEN_UNTIL_KEY, Breaker, window_seconds
 from tests.conftest import Clock
 
 pytestmark = pytest.mark.django_db

@@ -15,12 +15,7 @@ from django.test import override_settings
 
 from django_singleconnect import __version__
 from django_singleconnect import simulator as simulator_module
-from django_singleconnect.client import (
-    MAX_RESPONSE_BYTES,
-    SingleConnectClient,
-    _sessions,
-    close_sessions,
-)
+from django_singleconnect.client import MAX_RESPONSE_BYTES, SingleConnectClient, close_sessions
 from django_singleconnect.conf import Settings
 from django_singleconnect.exceptions import (
     SingleConnectError,
@@ -30,6 +25,7 @@ from django_singleconnect.exceptions import (
     SingleConnectUnreachable,
 )
 from django_singleconnect.simulator import Simulator
+from django_singleconnect.transport.sessions import _sessions
 from tests.helpers import TOKEN, DripServer, ask, client_for
 
 # The client reads the admin's values (the database, or the cache once warm). Its calls to

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from urllib3 import HTTPResponse
 
-from django_singleconnect import deadline
 from django_singleconnect.client import MAX_RESPONSE_BYTES, SingleConnectClient
 from django_singleconnect.conf import Settings
-from django_singleconnect.deadline import Call, Watchdog, WatchedHTTPConnectionPool
 from django_singleconnect.exceptions import (
     SingleConnectTimeout,
     SingleConnectUnexpectedResponse,
 )
 from django_singleconnect.simulator import Simulator
+from django_singleconnect.transport import deadline
+from django_singleconnect.transport.deadline import Call, Watchdog, WatchedHTTPConnectionPool
 from tests.helpers import DripServer, ask, client_for
 
 # The client reads the admin's values (the database, or the cache once warm).
@@ -394,12 +394,12 @@ def test_a_forked_worker_has_its_own_watchdog_and_connections(server: Simulator)
     assert os.waitstatus_to_exitcode(waited[1]) == 0
 
 
-@pytest.mark.parametrize("module", ["deadline", "client"])
+@pytest.mark.parametrize("module", ["deadline", "sessions"])
 def test_the_modules_load_where_there_is_no_fork(
     monkeypatch: pytest.MonkeyPatch, module: str
 ) -> None:
     monkeypatch.delattr(os, "register_at_fork")  # as on Windows
-    name = f"django_singleconnect._without_fork_{module}"
+    name = f"django_singleconnect.transport._without_fork_{module}"
     spec = importlib.util.spec_from_file_location(
         name, Path(deadline.__file__).parent / f"{module}.py"
     )

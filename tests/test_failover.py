@@ -17,7 +17,6 @@ from django.core.cache import cache
 from django.test import Client
 
 from django_singleconnect import signals
-from django_singleconnect.circuit import Breaker
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.exceptions import (
     SingleConnectCircuitOpen,
@@ -29,6 +28,7 @@ from django_singleconnect.exceptions import (
 from django_singleconnect.models import AttemptCounter, CodeBudget, VerificationEvent
 from django_singleconnect.simulator import Simulator
 from django_singleconnect.state import PENDING_KEY
+from django_singleconnect.transport.circuit import Breaker
 from tests.helpers import TOKEN, FullBacklog, HangingServer, codes_of, stopped_node
 
 pytestmark = pytest.mark.django_db

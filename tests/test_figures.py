@@ -17,7 +17,7 @@ import pytest
 from django.test import Client
 
 from django_singleconnect import identity, policy, signals
-from django_singleconnect.client import SingleConnectClient, _call_slots
+from django_singleconnect.client import SingleConnectClient, call_slots
 from django_singleconnect.conf import get_config
 from django_singleconnect.exceptions import (
     SingleConnectBusy,
@@ -193,7 +193,7 @@ def test_every_record_of_the_package_has_every_field(
     # No free call slot.
     settings.SINGLECONNECT_MAX_CONCURRENT_CALLS = 1
     settings.SINGLECONNECT_SLOT_WAIT_SECONDS = 0
-    with _call_slots.slot(1, 0), pytest.raises(SingleConnectBusy):
+    with call_slots.slot(1, 0), pytest.raises(SingleConnectBusy):
         SingleConnectClient().otp_status("alice", "192.0.2.1")
     # The policy, the username mapping and the settings log too.
     policy.decide("tests.does_not_exist.policy", admin_user, "root")

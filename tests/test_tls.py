@@ -26,10 +26,10 @@ from django.test import Client
 
 from django_singleconnect.client import SingleConnectClient
 from django_singleconnect.conf import forget_overrides
-from django_singleconnect.deadline import Call
 from django_singleconnect.exceptions import SingleConnectTimeout, SingleConnectTLSError
 from django_singleconnect.models import VerificationEvent
 from django_singleconnect.simulator import Simulator
+from django_singleconnect.transport.deadline import Call
 
 pytestmark = pytest.mark.django_db
 

@@ -28,8 +28,8 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from .. import __version__
 from ..conf import Settings
-from ..deadline import POOL_CLASSES, deadline
 from ..nodes import node_list
+from ..transport.deadline import POOL_CLASSES, deadline
 from ..validators import hostname_problem
 from .report import NodeReport, Report, Step, elapsed_ms, reason
 from .tls import probe_tls

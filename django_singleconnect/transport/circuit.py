@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 from django.core.cache import BaseCache
 
-from . import signals
-from .logs import fields
+from .. import signals
+from ..logs import fields
 
 logger = logging.getLogger("django_singleconnect")
 
