@@ -276,7 +276,7 @@ class SingleConnectClient:
 
     def _unexpected(self, answer: _Answer) -> SingleConnectUnexpectedResponse:
         response = answer.response
-        self._count_unexpected(answer.node, response.status_code)
+        self._count_unexpected(answer.node, answer.username, response.status_code)
         error = SingleConnectUnexpectedResponse(
             f"{answer.endpoint}: unexpected answer with status {response.status_code}",
             status_code=response.status_code,
@@ -298,7 +298,7 @@ class SingleConnectClient:
         )
         return error
 
-    def _count_unexpected(self, node: str, status_code: int | None) -> None:
+    def _count_unexpected(self, node: str, username: str, status_code: int | None) -> None:
         """
         An undocumented answer is the node's failure, unless it is a 4xx.
 
@@ -309,7 +309,7 @@ class SingleConnectClient:
         if status_code is not None and 400 <= status_code < 500:
             self.breakers[node].answered_for_one()
         else:
-            self.breakers[node].failed()
+            self.breakers[node].failed(username)
 
     def _headers(self) -> dict[str, str]:
         headers = dict(self.extra_headers)
@@ -453,7 +453,7 @@ class SingleConnectClient:
                 )
                 body = self._read_body(response)
             except SingleConnectUnexpectedResponse as exc:
-                self._count_unexpected(node, exc.status_code)
+                self._count_unexpected(node, username, exc.status_code)
                 exc.node = node
                 self._report(
                     logging.WARNING,
@@ -535,7 +535,7 @@ class SingleConnectClient:
         error_class: type[SingleConnectError],
         exc: Exception,
     ) -> SingleConnectError:
-        self.breakers[node].failed()
+        self.breakers[node].failed(username)
         detail = type(exc).__name__
         reason = tls_reason(exc)
         if reason:

@@ -83,16 +83,17 @@ def counted() -> int:
     return SingleConnectClient().breaker.counted()
 
 
-def status(client: SingleConnectClient | None = None) -> bool:
-    return (client or SingleConnectClient()).otp_status("alice", "192.0.2.1")
+def status(client: SingleConnectClient | None = None, username: str = "alice") -> bool:
+    return (client or SingleConnectClient()).otp_status(username, "192.0.2.1")
 
 
 def fail(times: int, simulator: Simulator) -> None:
     """``times`` calls answered with an error page, each one reaching Single Connect."""
     simulator.set_fault("error")
-    for _ in range(times):
+    # Failures open the circuit only when they come from two users or more: these take turns.
+    for turn in range(times):
         with pytest.raises(SingleConnectUnexpectedResponse):
-            status()
+            status(username=("alice", "bob")[turn % 2])
     simulator.set_fault(None)
 
 
@@ -160,7 +161,7 @@ def test_every_kind_of_failure_counts(
     with pytest.raises(error):
         client.otp_status("alice", "192.0.2.1")
     with pytest.raises(error):
-        client.otp_valid("alice", "123456")
+        client.otp_valid("bob", "123456")
     assert cache.get(client.breaker.open_until_key) is not None
     with pytest.raises(SingleConnectCircuitOpen):
         status()
@@ -320,10 +321,12 @@ def test_the_code_page_answers_503_at_once_when_open(
 ) -> None:
     assert signed_in.get(VERIFY).status_code == 200
     code = simulator.current_code("alice")
-    simulator.set_fault("error", endpoint="otpvalid")
-    for _ in range(3):
+    simulator.set_fault("error")
+    with pytest.raises(SingleConnectUnexpectedResponse):  # another user's failure
+        status(username="bob")
+    for _ in range(2):
         assert signed_in.post(VERIFY, {"token": code}).status_code == 503
-    assert simulator.call_count("otpvalid") == 3
+    assert simulator.call_count("otpvalid") == 2
     simulator.set_fault(None)
 
     started = time.monotonic()
@@ -334,9 +337,9 @@ def test_the_code_page_answers_503_at_once_when_open(
     html = response.content.decode()
     assert "Sign-in codes are unavailable" in html
     assert "Try again" in html
-    assert simulator.call_count("otpvalid") == 3  # not asked
-    # The three checks that reached Single Connect count; the one never sent does not.
-    assert AttemptCounter.objects.get().failures == 3
+    assert simulator.call_count("otpvalid") == 2  # not asked
+    # The two checks that reached Single Connect count; the one never sent does not.
+    assert AttemptCounter.objects.get(username="alice").failures == 2
     assert VerificationEvent.objects.order_by("pk").last().detail == "circuit_open"
     assert "otpvalid for 'alice': not called, the circuit is open" in circuit_lines(caplog)[-1]
 
@@ -344,7 +347,7 @@ def test_the_code_page_answers_503_at_once_when_open(
     signed_in.post("/accounts/logout/")
     signed_in.post("/accounts/login/", {"username": "alice", "password": "correct horse"})
     assert signed_in.get(VERIFY).status_code == 503
-    assert simulator.call_count("otpstatus") == 1
+    assert simulator.call_count("otpstatus") == 2  # alice's first code, bob's failure
     assert signed_in.get("/")["Location"] == "/2fa/verify/?next=%2F"
 
     # After the reset time, the user's own request is the trial, and gets them in.
@@ -380,9 +383,9 @@ def test_two_workers_agree(small_circuit: None, simulator: Simulator, breaker_cl
     def fail_three_times() -> list[type]:
         client = SingleConnectClient(Settings())
         errors = []
-        for _ in range(3):
+        for username in ("bob", "carol", "bob"):
             try:
-                client.otp_status("bob", "192.0.2.1")
+                client.otp_status(username, "192.0.2.1")
             except SingleConnectError as exc:
                 errors.append(type(exc))
         return errors
@@ -587,5 +590,23 @@ def test_failures_close_together_count_across_a_window_edge(
     fail(2, simulator)
     breaker_clock.advance(2)
     fail(1, simulator)
+    with pytest.raises(SingleConnectCircuitOpen):
+        status()
+
+
+def test_one_users_failures_never_open_the_circuit_for_the_others(
+    small_circuit: None, simulator: Simulator, received: list[Any]
+) -> None:
+    # Single Connect fails every call for mallory (her data, say), and only hers.
+    simulator.set_fault("error")
+    for _ in range(10):
+        with pytest.raises(SingleConnectUnexpectedResponse):
+            status(username="mallory")
+    simulator.set_fault(None)
+    assert counted() == 10
+    assert received == []  # never opened
+    assert status() is True  # alice still gets her code
+    # A second user's failure shows it is the node: then it opens.
+    fail(3, simulator)
     with pytest.raises(SingleConnectCircuitOpen):
         status()

@@ -199,8 +199,8 @@ def test_an_open_circuit_moves_otpstatus_to_the_next_node_at_once(
 ) -> None:
     settings.SINGLECONNECT_CIRCUIT_FAILURES = 2
     dead = stopped_node()
-    for _ in range(2):
-        client(dead, simulator.hostname).otp_status("alice", "192.0.2.1")
+    for username in ("alice", "bob"):  # two users: no one user opens a circuit
+        client(dead, simulator.hostname).otp_status(username, "192.0.2.1")
     assert simulator.call_count() == 2
     # Another worker (another client, the same shared cache) skips the dead node unasked.
     sc = client(dead, simulator.hostname)

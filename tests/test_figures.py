@@ -16,6 +16,7 @@ import prometheus_client
 import pytest
 from django.test import Client
 
+import django_singleconnect
 from django_singleconnect import identity, policy, signals
 from django_singleconnect.client import SingleConnectClient, call_slots
 from django_singleconnect.conf import get_config
@@ -35,7 +36,8 @@ from tests.test_readme import block
 
 pytestmark = pytest.mark.django_db
 
-PACKAGE = Path(__file__).resolve().parent.parent / "django_singleconnect"
+# The package as installed (nox runs the suite against the wheel, beside no source tree).
+PACKAGE = Path(django_singleconnect.__file__).resolve().parent
 LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
 
 

@@ -10,7 +10,11 @@ Only Single Connect's own failures count (no answer, a timeout, TLS, a 5xx, an u
 page); the client never reports a 4xx here, which is about one request and so one user.
 Failures are counted in windows of :func:`window_seconds`: a failure always counts for at
 least one window and never for more than two, so a trickle of failures spread over hours
-never opens the circuit.
+never opens the circuit. And no one user opens it: the failures that open it come from at
+least two Single Connect usernames (or from a call made for no user), so a username whose
+calls Single Connect fails (bad data of one user, or a guesser's) does not take the step
+away from the others; that user's own attempts and codes are capped by their lockout and
+their code budget.
 """
 
 from __future__ import annotations
@@ -70,6 +74,24 @@ class Breaker:
         # Half open: the first worker to ask makes the one trial call.
         return bool(self.cache.add(self.trial_key, True, timeout=self.trial_seconds))
 
+    def _several_users(self, username: str, current: str, last: str) -> bool:
+        """Whether this window's failures (or the last one's) came from two users or more."""
+        if not username:
+            return True  # a call for no particular user: the node's failure, plainly
+        timeout = 2 * window_seconds(self.reset_seconds) + 1
+        first, several = f"{current}:first", f"{current}:several"
+        if not self.cache.add(first, username, timeout=timeout) and self.cache.get(first) not in (
+            username,
+            None,
+        ):
+            self.cache.set(several, True, timeout=timeout)
+        found = self.cache.get_many([several, f"{last}:several"])
+        if found:
+            return True
+        # The last window's first user, if another, makes two as well.
+        before = self.cache.get(f"{last}:first")
+        return before is not None and before != username
+
     def _failure_keys(self) -> tuple[str, str]:
         """The keys of this window's failures and the last window's."""
         window = int(time.time() // window_seconds(self.reset_seconds))
@@ -104,8 +126,8 @@ class Breaker:
         """
         self.cache.delete(self.trial_key)
 
-    def failed(self) -> None:
-        """Single Connect gave no clear answer."""
+    def failed(self, username: str = "") -> None:
+        """Single Connect gave no clear answer to a call for ``username``."""
         current, last = self._failure_keys()
         # Each key outlives its own window and the next, when it is read as "the last one".
         timeout = 2 * window_seconds(self.reset_seconds) + 1
@@ -117,11 +139,14 @@ class Breaker:
             self.cache.set(current, count, timeout=timeout)
         count += self.cache.get(last) or 0
         trial_failed = self.cache.get(self.trial_key) is not None
-        if count < self.failures and not trial_failed:
+        # CIRCUIT_FAILURES = 1 asks to open at the first failure, whoever's it is.
+        several = self.failures <= 1 or self._several_users(username, current, last)
+        if (count < self.failures or not several) and not trial_failed:
             return
+        was_open = self.cache.get(self.open_until_key) is not None
         self.cache.set(self.open_until_key, time.time() + self.reset_seconds, timeout=None)
         self.cache.delete(self.trial_key)
-        if count == self.failures or trial_failed:
+        if not was_open or trial_failed:
             logger.warning(
                 "Single Connect node %s failed %d times in a row: circuit open, no calls for %g s",
                 self.node,
