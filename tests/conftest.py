@@ -12,7 +12,7 @@ from django.core.cache import caches
 from django.test import Client
 from django.utils import translation
 
-from django_singleconnect import budget, state, views
+from django_singleconnect import budget, signals, state, views
 from django_singleconnect.client import close_sessions
 from django_singleconnect.conf import forget_overrides
 from django_singleconnect.simulator import Simulator
@@ -159,3 +159,16 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         test = database.setdefault("TEST", {})
         if database["ENGINE"].endswith("sqlite3") and test.get("NAME"):
             test["NAME"] = f"{test['NAME']}.{os.getpid()}"
+
+
+@pytest.fixture
+def calls() -> Iterator[list[dict[str, Any]]]:
+    """What ``singleconnect_called`` was sent with, call by call."""
+    heard: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        heard.append(kwargs)
+
+    signals.singleconnect_called.connect(receiver)
+    yield heard
+    signals.singleconnect_called.disconnect(receiver)

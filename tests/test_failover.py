@@ -64,19 +64,6 @@ def quick(settings: Any, simulator: Simulator) -> None:
     settings.SINGLECONNECT_TIMEOUT = (0.3, 0.5)
 
 
-@pytest.fixture
-def calls() -> Iterator[list[dict[str, Any]]]:
-    """What ``singleconnect_called`` was sent with, call by call."""
-    heard: list[dict[str, Any]] = []
-
-    def receiver(**kwargs: Any) -> None:
-        heard.append(kwargs)
-
-    signals.singleconnect_called.connect(receiver)
-    yield heard
-    signals.singleconnect_called.disconnect(receiver)
-
-
 def client(*nodes: str, **overrides: Any) -> SingleConnectClient:
     return SingleConnectClient(hostname=", ".join(nodes), **overrides)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +38,6 @@ pytestmark = pytest.mark.django_db
 # The package as installed (nox runs the suite against the wheel, beside no source tree).
 PACKAGE = Path(django_singleconnect.__file__).resolve().parent
 LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
-
-
-@pytest.fixture
-def calls() -> Iterator[list[dict[str, Any]]]:
-    heard: list[dict[str, Any]] = []
-
-    def receiver(**kwargs: Any) -> None:
-        heard.append(kwargs)
-
-    signals.singleconnect_called.connect(receiver)
-    yield heard
-    signals.singleconnect_called.disconnect(receiver)
 
 
 def ours(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
