@@ -288,6 +288,7 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
                 id=ID.format("W002"),
             )
         )
+    errors.extend(_slow_limit_reachable())
     if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
         errors.append(
             Warning(
@@ -298,6 +299,29 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
             )
         )
     return errors
+
+
+def _slow_limit_reachable() -> list[CheckMessage]:
+    """A slow-call threshold past the whole call's deadline: the limit would never apply."""
+    timeout, slow = _value("TIMEOUT"), _value("SLOW_CALL_SECONDS")
+    valid_timeout = _is_number(timeout) or (
+        isinstance(timeout, (list, tuple)) and len(timeout) == 2 and all(map(_is_number, timeout))
+    )
+    if _value("MAX_SLOW_CALLS") is None or not (_is_number(slow) and valid_timeout):
+        return []  # off, or a type error said elsewhere
+    connect, read = (timeout, timeout) if _is_number(timeout) else timeout
+    if slow < connect + read:
+        return []
+    return [
+        Warning(
+            f"SINGLECONNECT_SLOW_CALL_SECONDS ({slow:g}) is not under the whole call's "
+            f"deadline, SINGLECONNECT_TIMEOUT's connect + read ({connect + read:g} s): no call "
+            "is ever slow, so SINGLECONNECT_MAX_SLOW_CALLS never protects the site from a "
+            "hung Single Connect.",
+            hint="Set SINGLECONNECT_SLOW_CALL_SECONDS well under the deadline (the default, 1).",
+            id=ID.format("W005"),
+        )
+    ]
 
 
 def check_middleware(**kwargs: Any) -> list[CheckMessage]:

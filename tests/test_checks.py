@@ -37,6 +37,8 @@ def settings_ids(**overrides: Any) -> list[str]:
 
 # (settings without the SINGLECONNECT_ prefix, the one message they must give)
 CASES: list[tuple[dict[str, Any], str]] = [
+    ({"SLOW_CALL_SECONDS": 20, "TIMEOUT": (3, 10)}, "W005"),
+    ({"SLOW_CALL_SECONDS": 4, "TIMEOUT": 2}, "W005"),
     ({"HOSTNAME": None}, "E001"),
     ({"HOSTNAME": ""}, "E001"),
     ({"HOSTNAME": "   "}, "E001"),
@@ -204,7 +206,7 @@ GOOD: list[dict[str, Any]] = [
     {"SCHEME": "https"},
     {"BASE_PATH": "/other/path/"},
     {"TIMEOUT": 5},
-    {"TIMEOUT": 0.5},
+    {"TIMEOUT": 0.5, "SLOW_CALL_SECONDS": 0.3},
     {"TIMEOUT": (1, 2)},
     {"TIMEOUT": [1, 2.5]},
     {"VERIFY": True},
@@ -351,7 +353,7 @@ def test_every_id_in_checks_py_is_tested() -> None:
         f"E{number:03d}"
         for number in (*range(1, 33), 36, 37, *range(40, 45), 50, 70, 71, 72, 73, 74)
     }
-    expected |= {"W001", "W002", "W003", "W004", "W050", "W051"}
+    expected |= {"W001", "W002", "W003", "W004", "W005", "W050", "W051"}
     assert tested == expected
 
 
@@ -522,3 +524,12 @@ def test_the_url_checks_are_registered() -> None:
         "django_singleconnect.W050",
         "django_singleconnect.W051",
     ]
+
+
+def test_a_slow_call_threshold_under_the_deadline_is_fine(settings: Any) -> None:
+    settings.SINGLECONNECT_TIMEOUT = (3, 10)
+    settings.SINGLECONNECT_SLOW_CALL_SECONDS = 12.9
+    assert "django_singleconnect.W005" not in ids(check_settings())
+    settings.SINGLECONNECT_MAX_SLOW_CALLS = None  # no slow limit: nothing to warn about
+    settings.SINGLECONNECT_SLOW_CALL_SECONDS = 60
+    assert "django_singleconnect.W005" not in ids(check_settings())
