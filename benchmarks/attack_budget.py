@@ -86,6 +86,8 @@ def main() -> int:
     args.fast_hasher = True  # the password hash is not what is measured here
     args.max_concurrent_calls = None
     args.slot_wait = None
+    args.max_slow_calls = None
+    args.slow_call_seconds = None
     args.workers, args.threads = 2, 8
     common.print_machine()
     broken = []

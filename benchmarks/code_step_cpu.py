@@ -111,7 +111,7 @@ def stubbed_single_connect() -> Iterator[None]:
     def otp_status(self: Any, username: str, end_user_ip: str) -> bool:
         return True
 
-    def otp_valid(self: Any, username: str, token: str) -> bool:
+    def otp_valid(self: Any, username: str, token: str, node: str | None = None) -> bool:
         return True
 
     SingleConnectClient.otp_status = otp_status  # type: ignore[method-assign]
