@@ -19,7 +19,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import translation
 from django.utils.module_loading import import_string
 
-from .conf import OPTIONS, PREFIX, REQUIRED
+from .conf import OPTIONS, PREFIX, REQUIRED, timeout_value
 from .network import UNIX_SOCKET
 from .nodes import node_list
 from .validators import hostname_problem, is_allowed_hostname
@@ -41,6 +41,13 @@ def _is_int(value: Any, minimum: int) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _is_timeout(value: Any) -> bool:
+    """Seconds, or a (connect, read) pair of them."""
+    return _is_number(value) or (
+        isinstance(value, (list, tuple)) and len(value) == 2 and all(map(_is_number, value))
+    )
 
 
 def _is_str_dict(value: Any) -> bool:
@@ -101,10 +108,7 @@ TYPE_RULES: Sequence[tuple[str, Callable[[Any], bool], str, str]] = (
     ("SCHEME", lambda v: v in ("https", "http"), "E007", '"https" or "http"'),
     (
         "TIMEOUT",
-        lambda v: (
-            _is_number(v)
-            or (isinstance(v, (list, tuple)) and len(v) == 2 and all(_is_number(x) for x in v))
-        ),
+        _is_timeout,
         "E008",
         "a (connect, read) pair of positive seconds, e.g. (3.05, 10)",
     ),
@@ -304,12 +308,9 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
 def _slow_limit_reachable() -> list[CheckMessage]:
     """A slow-call threshold past the whole call's deadline: the limit would never apply."""
     timeout, slow = _value("TIMEOUT"), _value("SLOW_CALL_SECONDS")
-    valid_timeout = _is_number(timeout) or (
-        isinstance(timeout, (list, tuple)) and len(timeout) == 2 and all(map(_is_number, timeout))
-    )
-    if _value("MAX_SLOW_CALLS") is None or not (_is_number(slow) and valid_timeout):
+    if _value("MAX_SLOW_CALLS") is None or not (_is_number(slow) and _is_timeout(timeout)):
         return []  # off, or a type error said elsewhere
-    connect, read = (timeout, timeout) if _is_number(timeout) else timeout
+    connect, read = timeout_value(timeout)
     if slow < connect + read:
         return []
     return [
