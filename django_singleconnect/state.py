@@ -45,9 +45,10 @@ class Pending(TypedDict):
     notice: str
     #: Single Connect said OTP is not active and the policy denied the step.
     denied: bool
-    #: With several nodes, the one that issued the latest code: its otpvalid goes there
-    #: ("" before the first, and with one node). A step begun by an earlier release has
-    #: none: read it with ``.get("node", "")``.
+    #: The node that issued the latest code: its otpvalid goes there. Until the first, the
+    #: first node when the login started, so that the usual first code (from that node)
+    #: changes nothing in the session. A step begun by an earlier release may have none or
+    #: "": read it with ``.get("node", "")``.
     node: str
 
 
@@ -116,15 +117,17 @@ def start_pending(session: SessionBase, user: Any, *, step_up: bool = False) -> 
     if not step_up:
         session.pop(VERIFIED_KEY, None)
     user_pk, auth = _binding(user, session.get(HASH_SESSION_KEY))
+    config = get_config()
+    nodes = config.NODES
     pending: Pending = {
         "user": user_pk,
         "auth": auth,
         "started": time.time(),
         "login": secrets.token_urlsafe(12),
-        "username": map_username(user, get_config()),
+        "username": map_username(user, config),
         "notice": "",
         "denied": False,
-        "node": "",
+        "node": nodes[0] if nodes else "",
     }
     session[PENDING_KEY] = pending
     return pending

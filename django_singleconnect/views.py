@@ -96,8 +96,9 @@ class Step:
     @property
     def node(self) -> str:
         """
-        The node of this login's code: the one recorded when it was issued, else the only
-        node there is ("" when there are several and no code was issued yet).
+        The node of this login's code: the one recorded when it was issued (before that,
+        the first node when the login started); for a step begun by an earlier release,
+        the only node there is ("" when there are several).
         """
         nodes = self.config.NODES
         return self.pending.get("node", "") or (nodes[0] if len(nodes) == 1 else "")
@@ -339,8 +340,9 @@ def _challenge(step: Step, *, resend: bool) -> HttpResponse | str | None:
         if error.may_have_reached:
             budget.failed(taken)
             # That node may have sent a code, the newest: its otpvalid goes there. Saved
-            # now: Django keeps no session change of a response of 500 or more.
-            if _pin_node(step, error.node):
+            # now (with a step begun in this request): Django keeps no session change of
+            # a response of 500 or more.
+            if _pin_node(step, error.node) or step.request.session.modified:
                 step.request.session.save()
         else:
             budget.give_back(taken)

@@ -76,7 +76,7 @@ def test_a_login_starts_a_pending_step(user, clock):
         "username": user.get_username(),
         "notice": "",
         "denied": False,
-        "node": "",  # no code issued yet
+        "node": "sc.example.com",  # the first node, until a code is issued
     }
     assert both(request) == (False, False, False)
 
