@@ -157,9 +157,16 @@ def mark_verified(request: HttpRequest, method: str) -> None:
     Mark the session verified, under a new session key. ``method``: ``"otp"`` (a code was
     typed), ``"otp_inactive"`` (the policy let a user without OTP pass) or ``"remembered"``
     (a remembered browser: verified, but no code typed, so no step-up is satisfied).
+
+    The key is cycled as ``flush`` does it: the old session is deleted now and the data
+    kept in memory, so that the new key is created when the session is saved, with the
+    mark, in one write. (``cycle_key`` writes the new session twice: once when the key is
+    made, once more with the mark.) Until that save, ``session_key`` is None.
     """
     session = request.session
-    session.cycle_key()
+    data = dict(session.items())
+    session.flush()
+    session.update(data)
     user_pk, auth = _binding(request.user, session.get(HASH_SESSION_KEY))
     now = time.time()
     mark: Mark = {

@@ -504,8 +504,9 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 def _keep_and_verify(step: Step, token: str, remember_it: bool) -> bool:
     """
-    What a right code writes, in one transaction; the session's new key included when the
-    sessions live in the same database. The used code comes first: of two requests with one
+    What a right code writes, in one transaction; the old session's deletion included when
+    the sessions live in the same database (the new key is written when the response saves
+    the session). The used code comes first: of two requests with one
     code, the second's INSERT fails before anything else is written, so its transaction is
     rolled back whole, with no savepoint. False: this request was that second one.
     """

@@ -94,8 +94,18 @@ def test_marking_cycles_the_session_key(user):
     request = logged_in_request(user)
     request.session.save()
     old = request.session.session_key
+    store = request.session.__class__
     state.mark_verified(request, "otp")
-    assert request.session.session_key != old
+    assert not store().exists(old)  # the old key is gone at once
+    request.session.save()  # the new one is made when the session is saved
+    new = request.session.session_key
+    assert new
+    assert new != old
+    # What the session held, the login included, is under the new key, with the mark.
+    reloaded = store(new)
+    assert reloaded[HASH_SESSION_KEY] == request.session[HASH_SESSION_KEY]
+    assert reloaded["_auth_user_id"] == str(user.pk)
+    assert reloaded[state.VERIFIED_KEY]["user"] == str(user.pk)
 
 
 def test_a_login_drops_the_mark(user):
