@@ -393,8 +393,7 @@ BREAKDOWN = (
     ("the app: lockout.locked_until", "django_singleconnect.lockout", None, "locked_until"),
     ("the app: lockout.reserve", "django_singleconnect.lockout", None, "reserve"),
     ("the app: lockout.reset", "django_singleconnect.lockout", None, "reset"),
-    ("the app: replay.was_used", "django_singleconnect.replay", None, "was_used"),
-    ("the app: replay.remember", "django_singleconnect.replay", None, "remember"),
+    ("the app: replay.keep", "django_singleconnect.replay", None, "keep"),
     ("the app: audit rows", "django_singleconnect.views", "Step", "audit"),
     ("the app: templates", "django_singleconnect.views", None, "render"),
 )

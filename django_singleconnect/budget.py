@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import Subquery
+from django.db.models import Exists, Subquery
 
 from .models import CodeBudget
 
@@ -116,6 +116,20 @@ def read_with(username: str, alongside: Subquery) -> tuple[Row, Any]:
         .first()
     )
     return (None, None) if found is None else ((found[0], found[1]), found[2])
+
+
+def issued_subquery(username: str, login: str) -> Exists:
+    """
+    Whether a code was issued in the login ``login`` of ``username`` (one whose call did
+    not fail), as a subquery for a statement of another table to test alongside.
+    Unlike ``issued_in`` it does not look at the hour: a login whose step outlives
+    ``SINGLECONNECT_PENDING_TIMEOUT`` has ended before (ten minutes by default); with a
+    longer one, a code older than an hour is still this login's code, and Single Connect
+    says whether it is still good. Either way the attempt is counted first.
+    """
+    # The row keeps its codes as JSON: this login's are the entries ``"<login>"``, with
+    # the quotes (a failed one's is ``"<login>!"``). A login name never needs escaping.
+    return Exists(CodeBudget.objects.filter(username=username, codes__contains=json.dumps(login)))
 
 
 def issued_in(row: Row, login: str) -> list[float]:

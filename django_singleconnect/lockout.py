@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import Case, F, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, Q, Subquery, Value, When
 from django.utils import timezone
 
 from .models import AttemptCounter
@@ -107,10 +107,12 @@ class WrongCode:
     series: int = 0
 
 
-def reserve(username: str, limits: Limits) -> Reservation:
+def reserve(username: str, limits: Limits, provided: Exists | None = None) -> Reservation:
     """
     Take one attempt for ``username`` before Single Connect is asked: one UPDATE, which
     also forgets a lockout that ran out and wrong codes older than the lockout.
+    ``provided``: a further condition, tested in the same statement; when it does not
+    hold, nothing is taken and the reservation is refused as when locked out.
     """
     now = timezone.now()
     stale = Q(locked_until__lte=now) | Q(
@@ -118,11 +120,12 @@ def reserve(username: str, limits: Limits) -> Reservation:
     )
     has_room = Q(locked_until__isnull=True, failures__lt=limits.max_attempts)
     counters = AttemptCounter.objects.filter(username=username)
+    takers = counters if provided is None else counters.filter(provided)
     for _ in range(2):
         # MariaDB and MySQL assign SET columns left to right, each seeing the ones before:
         # ``failures`` reads ``locked_until`` and ``last_attempt_at``, so it comes first.
         # (The count is of matched rows there too: Django connects with FOUND_ROWS.)
-        granted = counters.filter(stale | has_room).update(
+        granted = takers.filter(stale | has_room).update(
             failures=Case(When(stale, then=Value(1)), default=F("failures") + 1),
             locked_until=None,
             last_attempt_at=now,

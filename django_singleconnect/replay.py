@@ -11,7 +11,6 @@ import threading
 import time
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import Exists
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -39,13 +38,6 @@ def was_used(username: str, token: str, seconds: int) -> bool:
     return UsedCode.objects.filter(
         digest=_digest(username, token), created_at__gt=_window(seconds)
     ).exists()
-
-
-def used_subquery(username: str, token: str, seconds: int) -> Exists:
-    """``was_used`` as a subquery, for a SELECT of another table to read it alongside."""
-    return Exists(
-        UsedCode.objects.filter(digest=_digest(username, token), created_at__gt=_window(seconds))
-    )
 
 
 class Kept(Exception):

@@ -144,16 +144,6 @@ class Step:
                 return until  # type: ignore[no-any-return]
         return lockout.locked_until(self.key)
 
-    def was_used(self, token: str) -> bool:
-        """``replay.was_used``, read with the code budget's row: one SELECT for both."""
-        seconds = self.config.REPLAY_SECONDS
-        if "code_budget" not in self.__dict__:
-            row, used = budget.read_with(self.key, replay.used_subquery(self.key, token, seconds))
-            self.__dict__["code_budget"] = row
-            if row is not None:
-                return bool(used)
-        return replay.was_used(self.key, token, seconds)
-
     @cached_property
     def codes(self) -> budget.Outlook:
         """This login's codes, and whether "Send a new code" would send one now."""
@@ -440,49 +430,53 @@ def verify(request: HttpRequest) -> HttpResponse:
         )
 
     form = TokenForm(request.POST, digits=step.config.TOKEN_DIGITS)
-    token = form.cleaned_data["token"] if form.is_valid() else None
-    # A code that already verified a login is a wrong code, whatever Single Connect says:
-    # asked along with this login's codes, in the same SELECT.
-    replayed = token is not None and step.was_used(token)
-    if step.last_challenge is None:
-        # No code was issued in this login yet: the GET issues one.
-        return HttpResponseRedirect(step.verify_url)
-    if token is None:
+    if not form.is_valid():
+        if step.last_challenge is None:
+            return HttpResponseRedirect(step.verify_url)  # the GET issues the first code
         until = lockout.locked_until(step.key)
         return _form_page(step, form) if until is None else _locked(step, until)
+    token = form.cleaned_data["token"]
 
     remember_it = form.cleaned_data["remember"] and remember.may_remember(request.user, step.config)
-    reservation = lockout.reserve(step.key, step.limits)
+    # One statement: the attempt is taken only when a code was issued in this login (else
+    # the GET issues one first) and the user is not locked out.
+    reservation = lockout.reserve(
+        step.key, step.limits, provided=budget.issued_subquery(step.key, step.pending["login"])
+    )
     if not reservation.granted:
-        if reservation.locked_until is not None:
+        if step.last_challenge is None:
+            return HttpResponseRedirect(step.verify_url)
+        if reservation.locked_until is not None and reservation.locked_until > timezone.now():
             return _locked(step, reservation.locked_until)
         return _still_checking(step, form)
-    if not replayed:
-        try:
-            # To the node that issued the code: when it cannot be reached, the 503 page and
-            # the attempt given back, never the code sent to another node.
-            valid = SingleConnectClient(step.config).otp_valid(
-                step.username, token, node=step.pending.get("node") or None
-            )
-        except SingleConnectError as error:
-            if not error.may_have_reached:
-                lockout.give_back(reservation, step.limits)
-                return _unavailable(step, error, checking=True)
-            # It may have reached Single Connect, which then spent an attempt on it: so
-            # does this count. Given back, an answer a gateway turns into a 400 or a hang
-            # would let anyone with the password guess without end.
-            kept = lockout.record_wrong(reservation, step.limits)
-            _count_lockout(step, kept)
-            if kept.locked_until is not None:
-                return _locked(step, kept.locked_until)
-            return _unavailable(step, error, checking=True, counted=True)
-        # Of two requests with one code checked side by side, only the first counts.
-        replayed = valid and not _keep_and_verify(step, token, remember_it)
-        if valid and not replayed:
-            response = _let_in(step, "otp")
-            if remember_it:
-                remember.remember(request, response, step.key, step.config)
-            return response
+    # A code that already verified a login is a wrong code, whatever Single Connect says:
+    # its INSERT in ``_keep_and_verify`` fails. Asked first, it would cost a SELECT in
+    # every login to spare a call only an attacker's replay makes (counted all the same).
+    try:
+        # To the node that issued the code: when it cannot be reached, the 503 page and
+        # the attempt given back, never the code sent to another node.
+        valid = SingleConnectClient(step.config).otp_valid(
+            step.username, token, node=step.pending.get("node") or None
+        )
+    except SingleConnectError as error:
+        if not error.may_have_reached:
+            lockout.give_back(reservation, step.limits)
+            return _unavailable(step, error, checking=True)
+        # It may have reached Single Connect, which then spent an attempt on it: so
+        # does this count. Given back, an answer a gateway turns into a 400 or a hang
+        # would let anyone with the password guess without end.
+        kept = lockout.record_wrong(reservation, step.limits)
+        _count_lockout(step, kept)
+        if kept.locked_until is not None:
+            return _locked(step, kept.locked_until)
+        return _unavailable(step, error, checking=True, counted=True)
+    # Of two requests with one code checked side by side, only the first counts.
+    replayed = valid and not _keep_and_verify(step, token, remember_it)
+    if valid and not replayed:
+        response = _let_in(step, "otp")
+        if remember_it:
+            remember.remember(request, response, step.key, step.config)
+        return response
 
     wrong = lockout.record_wrong(reservation, step.limits)
     step.audit(Event.FAILED, "replayed code" if replayed else "")
@@ -506,9 +500,10 @@ def _keep_and_verify(step: Step, token: str, remember_it: bool) -> bool:
     """
     What a right code writes, in one transaction; the old session's deletion included when
     the sessions live in the same database (the new key is written when the response saves
-    the session). The used code comes first: of two requests with one
-    code, the second's INSERT fails before anything else is written, so its transaction is
-    rolled back whole, with no savepoint. False: this request was that second one.
+    the session). The used code comes first: of two requests with one code (side by side,
+    or a code typed again), the second's INSERT fails before anything else is written, so
+    its transaction is rolled back whole, with no savepoint. False: this request was that
+    second one.
     """
     using = router.db_for_write(VerificationEvent)
     seconds = step.config.REPLAY_SECONDS

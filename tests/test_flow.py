@@ -291,7 +291,9 @@ def test_a_code_pasted_with_a_space_or_a_dash(signed_in, simulator, spaced):
     assert is_verified_now(signed_in)
 
 
-def test_a_used_code_with_a_dash_is_still_a_used_code(signed_in, simulator, login):
+def test_a_used_code_with_a_dash_is_still_a_used_code(signed_in, simulator, login, monkeypatch):
+    # A Single Connect that accepts any code: only the replay check can refuse it.
+    monkeypatch.setattr(type(simulator), "otp_valid", lambda self, username, token: True)
     signed_in.get(VERIFY)
     code = simulator.current_code("alice")
     assert signed_in.post(VERIFY, {"token": code}).status_code == 302
@@ -300,8 +302,8 @@ def test_a_used_code_with_a_dash_is_still_a_used_code(signed_in, simulator, logi
     other.get(VERIFY)
     response = other.post(VERIFY, {"token": f"{code[:3]}-{code[3:]}"})
     assert "That code is incorrect." in response.content.decode()
-    # Refused as the used code it is, before Single Connect is asked.
-    assert simulator.call_count("otpvalid") == 1
+    # Refused as the used code it is, whatever Single Connect answered.
+    assert simulator.call_count("otpvalid") == 2
     last = VerificationEvent.objects.order_by("pk").last()
     assert (last.event, last.detail) == ("failed", "replayed code")
 
@@ -356,13 +358,27 @@ def test_wrong_codes_say_how_many_attempts_are_left(signed_in, simulator, settin
     assert events() == ["challenge_sent", "failed", "failed", "verified"]
 
 
-def test_a_code_posted_before_any_was_sent_goes_back_to_the_form(user, simulator):
+@pytest.mark.parametrize("token", ["123456", "12"])
+def test_a_code_posted_before_any_was_sent_goes_back_to_the_form(user, simulator, token):
     client = Client()
     client.force_login(user)
-    response = client.post(VERIFY, {"token": "123456", "next": "/mixin/"})
+    response = client.post(VERIFY, {"token": token, "next": "/mixin/"})
     assert response.status_code == 302
     assert response["Location"] == "/2fa/verify/?next=%2Fmixin%2F"
     assert simulator.call_count() == 0
+    assert failures() == 0
+
+
+def test_a_code_issued_to_another_login_of_the_user_is_not_this_logins(user, simulator, login):
+    earlier = Client()
+    login(earlier)
+    earlier.get(VERIFY)  # a code issued, in that login
+    client = Client()
+    login(client)
+    response = client.post(VERIFY, {"token": simulator.current_code("alice")})
+    assert response.status_code == 302
+    assert response["Location"].startswith(VERIFY)  # where the GET issues this login's
+    assert simulator.call_count("otpvalid") == 0
     assert failures() == 0
 
 

@@ -32,7 +32,10 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
         tables = [
             name.removeprefix("django_singleconnect_") for name in TABLE.findall(query["sql"])
         ]
-        # A SELECT's own table comes last, after those of its subqueries.
+        # A SELECT's own table comes last, after those of its subqueries (in its columns);
+        # an UPDATE's, an INSERT's and a DELETE's first, before those of its WHERE.
+        if verb.group(1) != "SELECT":
+            tables.reverse()
         main, others = (tables[-1], tables[:-1]) if tables else ("", [])
         inner = f" with {', '.join(others)}" if others else ""
         described.append(f"{verb.group(1)} {main}{inner}".strip())
@@ -71,10 +74,11 @@ def test_the_statements_of_a_code_step(
     assert statements(post) == [
         "SELECT django_session",
         "SELECT auth_user",
-        "SELECT codebudget with usedcode",  # was a code issued in this login? replayed?
-        "UPDATE attemptcounter",  # the attempt reserved, before the call
-        # One transaction: the code kept first (so with no savepoint), the count reset, the
-        # audit row, the old session deleted.
+        # The attempt reserved before the call, in one statement that also asks whether a
+        # code was issued in this login (else the GET issues one first).
+        "UPDATE attemptcounter with codebudget",
+        # One transaction: the code kept first (a replayed code's INSERT fails, so with no
+        # savepoint), the count reset, the audit row, the old session deleted.
         "INSERT usedcode",
         "UPDATE attemptcounter",
         "INSERT verificationevent",
