@@ -354,6 +354,12 @@ def count_queries(device: Any = None) -> dict[str, list[str]]:
     return counted
 
 
+def data_statements(sqls: list[str]) -> int:
+    """The SELECTs, INSERTs, UPDATEs and DELETEs: not BEGIN, COMMIT and savepoints, which
+    only SQLite shows as statements."""
+    return sum(1 for sql in sqls if re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE)\b", sql))
+
+
 def describe(sql: str) -> str:
     match = re.match(r"\s*(SELECT|INSERT|UPDATE|DELETE|SAVEPOINT|RELEASE|BEGIN)\b", sql)
     verb = match.group(1) if match else sql.split()[0]
@@ -643,17 +649,19 @@ def compare(timings: Timings, queries: dict[str, list[str]]) -> None:
                 f"ours, real HTTP: code step / peer's token POST: "
                 f"{common.median(timings.http_code_step) / token:.2f}x"
             )
-        ours_statements = len(queries["GET /2fa/verify/"]) + len(queries["POST /2fa/verify/"])
-        peer_statements = (
-            len(queries["peer: auth step (token form shown)"])
-            + len(queries["peer: token step"])
-            - len(queries["peer, password-only login: auth step without a device"])
+        get, post = queries["GET /2fa/verify/"], queries["POST /2fa/verify/"]
+        peer_auth, peer_token = (
+            queries["peer: auth step (token form shown)"],
+            queries["peer: token step"],
         )
-        print(
-            f"SQL statements added over the password-only login: ours {ours_statements} "
-            f"(GET {len(queries['GET /2fa/verify/'])} + POST {len(queries['POST /2fa/verify/'])}), "
-            f"peer {peer_statements}"
-        )
+        peer_plain = queries["peer, password-only login: auth step without a device"]
+        for kind, count in (("SQL queries", len), ("data statements", data_statements)):
+            print(
+                f"{kind} added over the password-only login: ours {count(get) + count(post)} "
+                f"(GET {count(get)} + POST {count(post)}), peer "
+                f"{count(peer_auth) + count(peer_token) - count(peer_plain)} "
+                f"({count(peer_auth)} + {count(peer_token)} - {count(peer_plain)})"
+            )
     else:
         for name, value in adds:
             print(f"{name} adds over the password-only login {value * ms:.2f} ms")
