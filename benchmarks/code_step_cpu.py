@@ -400,8 +400,8 @@ BREAKDOWN = (
     ("the app: lockout.reserve", "django_singleconnect.lockout", None, "reserve"),
     ("the app: lockout.reset", "django_singleconnect.lockout", None, "reset"),
     ("the app: replay.keep", "django_singleconnect.replay", None, "keep"),
-    ("the app: audit rows", "django_singleconnect.views", "Step", "audit"),
-    ("the app: templates", "django_singleconnect.views", None, "render"),
+    ("the app: audit rows", "django_singleconnect.step", "Step", "audit"),
+    ("the app: templates", "django_singleconnect.step", None, "render"),
 )
 
 
