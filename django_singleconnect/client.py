@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import requests
@@ -204,32 +205,36 @@ class SingleConnectClient:
         node: str,
         username: str,
         outcome: str,
-        what: str,
+        what: Callable[[], str],
         started: float,
         status: int | None = None,
         error: SingleConnectError | None = None,
     ) -> None:
-        """The log line and the ``singleconnect_called`` signal of one call to one node."""
+        """
+        The log line and the ``singleconnect_called`` signal of one call to one node. The
+        line (``what`` says how the call ended) is made only when the logger would keep it.
+        """
         duration = time.monotonic() - started
-        logger.log(
-            level,
-            "Single Connect %s for %r: %s from node %s in %.0f ms",
-            endpoint,
-            username,
-            what,
-            node,
-            duration * 1000,
-            extra=fields(
-                "call",
-                endpoint=endpoint,
-                node=node,
-                username=username,
-                outcome=outcome,
-                status=status,
-                duration_ms=duration * 1000,
-                cause=error.cause if error is not None else None,
-            ),
-        )
+        if logger.isEnabledFor(level):
+            logger.log(
+                level,
+                "Single Connect %s for %r: %s from node %s in %.0f ms",
+                endpoint,
+                username,
+                what(),
+                node,
+                duration * 1000,
+                extra=fields(
+                    "call",
+                    endpoint=endpoint,
+                    node=node,
+                    username=username,
+                    outcome=outcome,
+                    status=status,
+                    duration_ms=duration * 1000,
+                    cause=error.cause if error is not None else None,
+                ),
+            )
         # For figures only: a receiver that fails must not fail the call, nor the login.
         answers = signals.singleconnect_called.send_robust(
             sender=SingleConnectClient,
@@ -269,7 +274,7 @@ class SingleConnectClient:
             answer.node,
             answer.username,
             outcome,
-            f"{outcome.replace('_', ' ')} (status {status})",
+            lambda: f"{outcome.replace('_', ' ')} (status {status})",
             answer.started,
             status,
         )
@@ -282,16 +287,22 @@ class SingleConnectClient:
             status_code=response.status_code,
         )
         error.node = answer.node
-        content_type = response.headers.get("Content-Type", "")
-        # The body is not logged: a misbehaving gateway may echo the request back.
+
+        def what() -> str:
+            # The body is not logged: a misbehaving gateway may echo the request back.
+            content_type = response.headers.get("Content-Type", "") or "no content type"
+            return (
+                f"unexpected answer, status {response.status_code}, {content_type}, "
+                f"{len(answer.body)} bytes"
+            )
+
         self._report(
             logging.WARNING,
             answer.endpoint,
             answer.node,
             answer.username,
             error.cause,
-            f"unexpected answer, status {response.status_code}, "
-            f"{content_type or 'no content type'}, {len(answer.body)} bytes",
+            what,
             answer.started,
             response.status_code,
             error,
@@ -453,19 +464,7 @@ class SingleConnectClient:
                 )
                 body = self._read_body(response)
             except SingleConnectUnexpectedResponse as exc:
-                self._count_unexpected(node, username, exc.status_code)
-                exc.node = node
-                self._report(
-                    logging.WARNING,
-                    endpoint,
-                    node,
-                    username,
-                    exc.cause,
-                    f"unexpected answer, status {exc.status_code}, {exc}",
-                    started,
-                    exc.status_code,
-                    exc,
-                )
+                self._too_long(node, endpoint, username, started, exc)
                 raise
             except (requests.exceptions.RequestException, OSError) as exc:
                 if call.cut:
@@ -486,6 +485,29 @@ class SingleConnectClient:
                 node, endpoint, username, started, SingleConnectTimeout, TimeoutError("deadline")
             )
         return _Answer(endpoint, node, username, response, body, started)
+
+    def _too_long(
+        self,
+        node: str,
+        endpoint: str,
+        username: str,
+        started: float,
+        error: SingleConnectUnexpectedResponse,
+    ) -> None:
+        """The answer went past ``MAX_RESPONSE_BYTES`` (``_read_body``)."""
+        self._count_unexpected(node, username, error.status_code)
+        error.node = node
+        self._report(
+            logging.WARNING,
+            endpoint,
+            node,
+            username,
+            error.cause,
+            lambda: f"unexpected answer, status {error.status_code}, {error}",
+            started,
+            error.status_code,
+            error,
+        )
 
     def _read_body(self, response: requests.Response) -> bytes:
         chunks: list[bytes] = []
@@ -519,8 +541,10 @@ class SingleConnectClient:
             node,
             username,
             error.cause,
-            f"cut short, {self.max_slow_calls} calls under way for "
-            f"{self.slow_call_seconds:.1f} s or more",
+            lambda: (
+                f"cut short, {self.max_slow_calls} calls under way for "
+                f"{self.slow_call_seconds:.1f} s or more"
+            ),
             started,
             error=error,
         )
@@ -551,7 +575,7 @@ class SingleConnectClient:
             node,
             username,
             error.cause,
-            f"{error_class.cause} ({detail}{left})",
+            lambda: f"{error_class.cause} ({detail}{left})",
             started,
             error=error,
         )

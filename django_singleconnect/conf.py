@@ -2,21 +2,23 @@
 The effective configuration: settings.py, overridden by what staff saved in the admin.
 
 Every value is read at access time, so ``override_settings`` just works, and nothing is
-ever written into ``django.conf.settings``. The admin's values live in Django's cache
-(dropped when the row is saved) and are merged with settings.py on each read.
+ever written into ``django.conf.settings``. What settings.py's values make is kept until the
+settings change (``settings_cache``). The admin's values live in Django's cache (dropped
+when the row is saved) and are merged with settings.py on each read.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 
+from . import settings_cache
 from .nodes import node_list
 from .validators import is_allowed_hostname
 
@@ -32,6 +34,8 @@ CACHE_TIMEOUT = 60
 PROCESS_COPY_SECONDS = 1.0
 
 REQUIRED = object()
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,50 @@ def timeout_value(value: Any) -> tuple[float, float]:
     return (float(connect), float(read))
 
 
+def _read(source: Any, name: str) -> Any:
+    """The value of ``name`` that ``source`` (a settings object) holds, else its default."""
+    option = OPTIONS[name]
+    return getattr(source, option.setting, None if option.default is REQUIRED else option.default)
+
+
+# What each property makes of its raw value.
+def _nodes(value: Any) -> tuple[str, ...]:
+    try:
+        return tuple(node_list(value))
+    except TypeError:  # not a string or a list of them: check E001 says so
+        return ()
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(value or ())
+
+
+def _mapping(value: Any) -> dict[str, str]:
+    return dict(value or {})
+
+
+def _path(value: Any) -> str:
+    return "/" + str(value).strip("/")
+
+
+def _text_or_empty(value: Any) -> str:
+    return str(value or "")
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _client_cert(value: Any) -> str | tuple[str, str] | None:
+    if isinstance(value, (list, tuple)):
+        return (str(value[0]), str(value[1]))
+    return value  # type: ignore[no-any-return]
+
+
 class Settings:
     """
     One typed property per setting.
@@ -143,12 +191,19 @@ class Settings:
         """
         if name != "HOSTNAME":
             return False
-        allowed, _ = self._lookup("ALLOWED_HOSTNAMES")
+        allowed = self.ALLOWED_HOSTNAMES
         nodes = node_list(str(self._overrides[name]))
-        return not all(is_allowed_hostname(node, tuple(allowed or ())) for node in nodes)
+        return not all(is_allowed_hostname(node, allowed) for node in nodes)
 
-    def _get(self, name: str) -> Any:
-        return self._lookup(name)[0]
+    def _typed(self, name: str, convert: Callable[[Any], T]) -> T:
+        """
+        ``convert`` of the value: the admin's, converted on every read (it is as fresh as
+        ``load_overrides``), else settings.py's or the default, converted once per settings
+        object (``settings_cache``). Each name has one ``convert``.
+        """
+        if name in self._overrides and not self._refused(name):
+            return convert(self._overrides[name])
+        return settings_cache.computed(name, _read, convert)
 
     def describe(self) -> Iterator[tuple[str, Any, Source]]:
         """Each setting with its effective value and where that value comes from."""
@@ -164,166 +219,156 @@ class Settings:
     @property
     def NODES(self) -> tuple[str, ...]:
         """The nodes ``SINGLECONNECT_HOSTNAME`` names, in the order they are tried."""
-        value = self._get("HOSTNAME")
-        try:
-            return tuple(node_list(value))
-        except TypeError:  # not a string or a list of them: check E001 says so
-            return ()
+        return self._typed("HOSTNAME", _nodes)
 
     @property
     def ALLOWED_HOSTNAMES(self) -> tuple[str, ...]:
-        return tuple(self._get("ALLOWED_HOSTNAMES") or ())
+        return self._typed("ALLOWED_HOSTNAMES", _strings)
 
     @property
     def APPLICATION_NAME(self) -> str:
-        return str(self._get("APPLICATION_NAME") or "")
+        return self._typed("APPLICATION_NAME", _text_or_empty)
 
     @property
     def SCHEME(self) -> str:
-        return str(self._get("SCHEME"))
+        return self._typed("SCHEME", str)
 
     @property
     def BASE_PATH(self) -> str:
-        return "/" + str(self._get("BASE_PATH")).strip("/")
+        return self._typed("BASE_PATH", _path)
 
     @property
     def TIMEOUT(self) -> tuple[float, float]:
-        return timeout_value(self._get("TIMEOUT"))
+        return self._typed("TIMEOUT", timeout_value)
 
     @property
     def VERIFY(self) -> bool | str:
-        return verify_value(self._get("VERIFY"))
+        return self._typed("VERIFY", verify_value)
 
     @property
     def CLIENT_CERT(self) -> str | tuple[str, str] | None:
-        value = self._get("CLIENT_CERT")
-        if isinstance(value, (list, tuple)):
-            return (str(value[0]), str(value[1]))
-        return value  # type: ignore[no-any-return]
+        return self._typed("CLIENT_CERT", _client_cert)
 
+    # A copy each time: a caller that changes its dict must not change the kept one.
     @property
     def PROXIES(self) -> dict[str, str]:
-        return dict(self._get("PROXIES") or {})
+        return dict(self._typed("PROXIES", _mapping))
 
     @property
     def EXTRA_HEADERS(self) -> dict[str, str]:
-        return dict(self._get("EXTRA_HEADERS") or {})
+        return dict(self._typed("EXTRA_HEADERS", _mapping))
 
     @property
     def COOKIES(self) -> dict[str, str]:
-        return dict(self._get("COOKIES") or {})
+        return dict(self._typed("COOKIES", _mapping))
 
     @property
     def ENFORCE(self) -> str:
-        return str(self._get("ENFORCE"))
+        return self._typed("ENFORCE", str)
 
     @property
     def EXEMPT_URLS(self) -> tuple[str, ...]:
-        return tuple(self._get("EXEMPT_URLS") or ())
+        return self._typed("EXEMPT_URLS", _strings)
 
     @property
     def OTP_INACTIVE_POLICY(self) -> str:
-        return str(self._get("OTP_INACTIVE_POLICY"))
+        return self._typed("OTP_INACTIVE_POLICY", str)
 
     @property
     def TOKEN_DIGITS(self) -> int:
-        return int(self._get("TOKEN_DIGITS"))
+        return self._typed("TOKEN_DIGITS", int)
 
     @property
     def MAX_ATTEMPTS(self) -> int:
-        return int(self._get("MAX_ATTEMPTS"))
+        return self._typed("MAX_ATTEMPTS", int)
 
     @property
     def LOCKOUT_SECONDS(self) -> int:
-        return int(self._get("LOCKOUT_SECONDS"))
+        return self._typed("LOCKOUT_SECONDS", int)
 
     @property
     def RESEND_COOLDOWN(self) -> int:
-        return int(self._get("RESEND_COOLDOWN"))
+        return self._typed("RESEND_COOLDOWN", int)
 
     @property
     def MAX_CHALLENGES_PER_HOUR(self) -> int:
-        return int(self._get("MAX_CHALLENGES_PER_HOUR"))
+        return self._typed("MAX_CHALLENGES_PER_HOUR", int)
 
     @property
     def MAX_CODES_PER_HOUR(self) -> int:
-        return int(self._get("MAX_CODES_PER_HOUR"))
+        return self._typed("MAX_CODES_PER_HOUR", int)
 
     @property
     def LOCKOUT_SERIES_SECONDS(self) -> int:
-        return int(self._get("LOCKOUT_SERIES_SECONDS"))
+        return self._typed("LOCKOUT_SERIES_SECONDS", int)
 
     @property
     def MAX_LOCKOUT_SECONDS(self) -> int:
-        return int(self._get("MAX_LOCKOUT_SECONDS"))
+        return self._typed("MAX_LOCKOUT_SECONDS", int)
 
     @property
     def VERIFIED_MAX_AGE(self) -> int | None:
-        value = self._get("VERIFIED_MAX_AGE")
-        return None if value is None else int(value)
+        return self._typed("VERIFIED_MAX_AGE", _int_or_none)
 
     @property
     def REMEMBER_DAYS(self) -> int:
-        return int(self._get("REMEMBER_DAYS"))
+        return self._typed("REMEMBER_DAYS", int)
 
     @property
     def REMEMBER_STAFF(self) -> bool:
-        return bool(self._get("REMEMBER_STAFF"))
+        return self._typed("REMEMBER_STAFF", bool)
 
     @property
     def SEND_LOGIN_FAILED(self) -> bool:
-        return bool(self._get("SEND_LOGIN_FAILED"))
+        return self._typed("SEND_LOGIN_FAILED", bool)
 
     @property
     def PENDING_TIMEOUT(self) -> int:
-        return int(self._get("PENDING_TIMEOUT"))
+        return self._typed("PENDING_TIMEOUT", int)
 
     @property
     def REPLAY_SECONDS(self) -> int:
-        return int(self._get("REPLAY_SECONDS"))
+        return self._typed("REPLAY_SECONDS", int)
 
     @property
     def AUDIT_RETENTION_DAYS(self) -> int:
-        return int(self._get("AUDIT_RETENTION_DAYS"))
+        return self._typed("AUDIT_RETENTION_DAYS", int)
 
     @property
     def CIRCUIT_FAILURES(self) -> int:
-        return int(self._get("CIRCUIT_FAILURES"))
+        return self._typed("CIRCUIT_FAILURES", int)
 
     @property
     def CIRCUIT_RESET_SECONDS(self) -> float:
-        return float(self._get("CIRCUIT_RESET_SECONDS"))
+        return self._typed("CIRCUIT_RESET_SECONDS", float)
 
     @property
     def MAX_CONCURRENT_CALLS(self) -> int | None:
-        value = self._get("MAX_CONCURRENT_CALLS")
-        return None if value is None else int(value)
+        return self._typed("MAX_CONCURRENT_CALLS", _int_or_none)
 
     @property
     def SLOT_WAIT_SECONDS(self) -> float:
-        return float(self._get("SLOT_WAIT_SECONDS"))
+        return self._typed("SLOT_WAIT_SECONDS", float)
 
     @property
     def MAX_SLOW_CALLS(self) -> int | None:
-        value = self._get("MAX_SLOW_CALLS")
-        return None if value is None else int(value)
+        return self._typed("MAX_SLOW_CALLS", _int_or_none)
 
     @property
     def SLOW_CALL_SECONDS(self) -> float:
-        return float(self._get("SLOW_CALL_SECONDS"))
+        return self._typed("SLOW_CALL_SECONDS", float)
 
     @property
     def USERNAME(self) -> str | None:
-        value = self._get("USERNAME")
-        return None if value is None else str(value)
+        return self._typed("USERNAME", _text_or_none)
 
     @property
     def TRUSTED_PROXIES(self) -> tuple[str, ...]:
-        return tuple(self._get("TRUSTED_PROXIES") or ())
+        return self._typed("TRUSTED_PROXIES", _strings)
 
     @property
     def CACHE(self) -> str:
-        return str(self._get("CACHE"))
+        return self._typed("CACHE", str)
 
 
 def get_cache() -> BaseCache:

@@ -14,6 +14,7 @@ import responses
 from django.test import override_settings
 
 from django_singleconnect import __version__
+from django_singleconnect import client as client_module
 from django_singleconnect import simulator as simulator_module
 from django_singleconnect.client import MAX_RESPONSE_BYTES, SingleConnectClient, close_sessions
 from django_singleconnect.conf import Settings
@@ -24,6 +25,7 @@ from django_singleconnect.exceptions import (
     SingleConnectUnexpectedResponse,
     SingleConnectUnreachable,
 )
+from django_singleconnect.logs import FIELDS
 from django_singleconnect.simulator import Simulator
 from django_singleconnect.transport.sessions import _sessions
 from tests.helpers import TOKEN, DripServer, ask, client_for
@@ -607,3 +609,68 @@ def test_logs_over_real_http_hold_no_secret(
     assert_nothing_secret(caplog.records)
     # urllib3 spoke too, at DEBUG: the check above covered its records.
     assert any(record.name.startswith("urllib3") for record in caplog.records)
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.CRITICAL], ids=["logged", "dropped"])
+def test_the_signal_is_sent_whether_the_lines_are_logged_or_not(
+    level: int,
+    mocked: responses.RequestsMock,
+    calls: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A line the logger would drop is not made at all, fields included: the signal is sent."""
+    made: list[str] = []
+    real_fields = client_module.fields
+
+    def counted_fields(event: str, **values: Any) -> dict[str, Any]:
+        made.append(event)
+        return real_fields(event, **values)
+
+    monkeypatch.setattr(client_module, "fields", counted_fields)
+    caplog.set_level(level, logger="django_singleconnect")
+    mocked.post(STATUS_URL, body="true")
+    mocked.post(VALID_URL, status=403)
+    client = SingleConnectClient()
+    assert client.otp_status("alice", "192.0.2.1") is True
+    assert client.otp_valid("alice", TOKEN) is False
+    mocked.replace(responses.POST, VALID_URL, status=500)
+    with pytest.raises(SingleConnectUnexpectedResponse):
+        client.otp_valid("bob", TOKEN)
+    mocked.replace(responses.POST, VALID_URL, body=requests.exceptions.ConnectionError())
+    with pytest.raises(SingleConnectUnreachable):
+        client.otp_valid("carol", TOKEN)
+
+    node = "sc.example.com"
+    assert [
+        (call["sender"], call["endpoint"], call["node"], call["username"], call["outcome"])
+        for call in calls
+    ] == [
+        (SingleConnectClient, "otpstatus", node, "alice", "active"),
+        (SingleConnectClient, "otpvalid", node, "alice", "wrong_code"),
+        (SingleConnectClient, "otpvalid", node, "bob", "unexpected_response"),
+        (SingleConnectClient, "otpvalid", node, "carol", "unreachable"),
+    ]
+    assert [call["status"] for call in calls] == [200, 403, 500, None]
+    assert [type(call["error"]) for call in calls] == [
+        type(None),
+        type(None),
+        SingleConnectUnexpectedResponse,
+        SingleConnectUnreachable,
+    ]
+    assert all(isinstance(call["duration"], float) for call in calls)
+    records = [record for record in caplog.records if record.name == "django_singleconnect"]
+    if level == logging.CRITICAL:
+        assert made == []
+        assert records == []
+    else:
+        assert made == ["call"] * 4
+        assert [record.event for record in records] == made
+        for record in records:
+            assert set(FIELDS) <= set(vars(record))
+        assert [record.outcome for record in records] == [
+            "active",
+            "wrong_code",
+            "unexpected_response",
+            "unreachable",
+        ]

@@ -4,10 +4,13 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.conf import UserSettingsHolder
+from django.conf import settings as django_settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.test import override_settings
 
-from django_singleconnect import conf
+from django_singleconnect import conf, settings_cache
 from django_singleconnect.conf import (
     CACHE_KEY,
     OPTIONS,
@@ -161,6 +164,89 @@ def test_settings_returns_copies() -> None:
     assert config.PROXIES == {}
 
 
+# -- settings.py's values, kept per settings object ---------------------------------------
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many times ``timeout_value`` and ``node_list`` ran, from here on."""
+    runs = {"timeout_value": 0, "node_list": 0}
+
+    def counting(name: str) -> Any:
+        original = getattr(conf, name)
+
+        def run(*args: Any) -> Any:
+            runs[name] += 1
+            return original(*args)
+
+        return run
+
+    for name in runs:
+        monkeypatch.setattr(conf, name, counting(name))
+    settings_cache.forget()
+    return runs
+
+
+def test_each_value_is_made_once(counted: dict[str, int]) -> None:
+    for _ in range(3):
+        config = Settings()
+        assert config.TIMEOUT == (3.05, 10.0)
+        assert config.NODES == ("sc.example.com",)
+        assert config.HOSTNAME == "sc.example.com"
+    assert counted == {"timeout_value": 1, "node_list": 1}
+
+
+def test_override_settings_is_seen_at_once(counted: dict[str, int]) -> None:
+    assert Settings().TIMEOUT == (3.05, 10.0)
+    with override_settings(SINGLECONNECT_TIMEOUT=5):
+        assert Settings().TIMEOUT == (5.0, 5.0)
+    assert Settings().TIMEOUT == (3.05, 10.0)
+    assert counted["timeout_value"] == 3
+
+
+def test_the_settings_fixture_is_seen_at_once(settings: Any) -> None:
+    config = Settings()
+    assert (config.SCHEME, config.APPLICATION_NAME) == ("https", "tests")
+    settings.SINGLECONNECT_SCHEME = "http"
+    assert config.SCHEME == "http"
+    del settings.SINGLECONNECT_APPLICATION_NAME  # a new settings object, and no signal
+    assert config.APPLICATION_NAME == ""
+
+
+def test_a_new_settings_object_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().TOKEN_DIGITS == 6
+    replacement = UserSettingsHolder(django_settings._wrapped)
+    replacement.SINGLECONNECT_TOKEN_DIGITS = 8
+    monkeypatch.setattr(django_settings, "_wrapped", replacement)  # no setting_changed
+    assert Settings().TOKEN_DIGITS == 8
+    monkeypatch.undo()
+    assert Settings().TOKEN_DIGITS == 6
+
+
+def test_setting_changed_drops_the_values() -> None:
+    with override_settings(SINGLECONNECT_TOKEN_DIGITS=7):
+        assert Settings().TOKEN_DIGITS == 7
+        # Changed in place, unknown to Django: the kept value stands...
+        django_settings._wrapped.SINGLECONNECT_TOKEN_DIGITS = 8
+        assert Settings().TOKEN_DIGITS == 7
+        # ...until setting_changed says otherwise.
+        setting_changed.send(sender=None, setting="SINGLECONNECT_TOKEN_DIGITS", value=8, enter=True)
+        assert Settings().TOKEN_DIGITS == 8
+
+
+def test_a_value_that_fails_is_not_kept() -> None:
+    with override_settings(SINGLECONNECT_TOKEN_DIGITS="six"):
+        for _ in range(2):
+            with pytest.raises(ValueError, match="six"):
+                Settings().TOKEN_DIGITS  # noqa: B018
+
+
+def test_kept_values_are_copied_out() -> None:
+    with override_settings(SINGLECONNECT_COOKIES={"JSESSIONID": "x"}):
+        Settings().COOKIES["injected"] = "1"
+        assert Settings().COOKIES == {"JSESSIONID": "x"}
+
+
 # -- the admin's values -------------------------------------------------------------------
 
 
@@ -245,6 +331,25 @@ def test_each_process_asks_the_cache_at_most_once_a_second(
     assert get_config().MAX_ATTEMPTS == 3
     now[0] += 0.02
     assert get_config().MAX_ATTEMPTS == 7
+
+
+@pytest.mark.django_db
+def test_the_admin_values_are_not_kept_with_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """settings.py's values are kept; an admin value over one is as fresh as ever."""
+    now = [1000.0]
+    monkeypatch.setattr(conf.time, "monotonic", lambda: now[0])
+    config = get_config()
+    assert (config.HOSTNAME, config.MAX_ATTEMPTS) == ("sc.example.com", 5)  # kept now
+    row = SingleConnectConfiguration.objects.create(hostname="admin.example.com")
+    assert (get_config().HOSTNAME, get_config().MAX_ATTEMPTS) == ("admin.example.com", 5)
+    # Another process saves.
+    conf.get_cache().set(conf.CACHE_KEY, {"HOSTNAME": "two.example.com", "MAX_ATTEMPTS": 3})
+    now[0] += conf.PROCESS_COPY_SECONDS + 0.01
+    assert (get_config().HOSTNAME, get_config().MAX_ATTEMPTS) == ("two.example.com", 3)
+    row.delete()
+    assert (get_config().HOSTNAME, get_config().MAX_ATTEMPTS) == ("sc.example.com", 5)
 
 
 @pytest.mark.django_db
