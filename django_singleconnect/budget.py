@@ -128,7 +128,10 @@ def issued_subquery(username: str, login: str) -> Exists:
     says whether it is still good. Either way the attempt is counted first.
     """
     # The row keeps its codes as JSON: this login's are the entries ``"<login>"``, with
-    # the quotes (a failed one's is ``"<login>!"``). A login name never needs escaping.
+    # the quotes (a failed one's is ``"<login>!"``). A login name never needs JSON escaping,
+    # and Django escapes LIKE's ``_``. SQLite's LIKE ignores case: two logins of one user
+    # whose random names differ only by case (odds near 1e-25) would count as one here, and
+    # the attempt is still counted and checked by Single Connect.
     return Exists(CodeBudget.objects.filter(username=username, codes__contains=json.dumps(login)))
 
 

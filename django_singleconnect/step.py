@@ -53,6 +53,9 @@ class Step:
     next_url: str
     #: A verified session asked for a fresh code (a view's ``max_age``), or None.
     max_age: int | None = None
+    #: Whether a code was issued in this login, when the request knows it without reading
+    #: the code budget (an attempt taken on the POST needs one); None: ``codes`` tells.
+    issued: bool | None = None
 
     @property
     def step_up(self) -> bool:
@@ -71,12 +74,17 @@ class Step:
     @property
     def node(self) -> str:
         """
-        The node of this login's code: the one recorded when it was issued (before that,
-        the first node when the login started); for a step begun by an earlier release,
-        the only node there is ("" when there are several).
+        The node of this login's code, for audit rows and signals: the one recorded when it
+        was issued, "" before the first code. (The login names the first node from its
+        start, where its otpvalid would go: that is not yet a node asked.) For a step begun
+        by an earlier release, the only node there is ("" when there are several).
         """
         nodes = self.config.NODES
-        return self.pending.get("node", "") or (nodes[0] if len(nodes) == 1 else "")
+        node = self.pending.get("node", "") or (nodes[0] if len(nodes) == 1 else "")
+        if not node:
+            return ""
+        issued = self.issued if self.issued is not None else bool(self.codes.issued)
+        return node if issued else ""
 
     @property
     def key(self) -> str:

@@ -309,6 +309,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if reservation.locked_until is not None and reservation.locked_until > timezone.now():
             return _locked(step, reservation.locked_until)
         return _still_checking(step, form)
+    step.issued = True  # the attempt was taken because a code was issued in this login
     # A code that already verified a login is a wrong code, whatever Single Connect says:
     # its INSERT in ``_keep_and_verify`` fails. Asked first, it would cost a SELECT in
     # every login to spare a call only an attacker's replay makes (counted all the same).

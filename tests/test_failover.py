@@ -409,3 +409,23 @@ def test_a_resend_that_may_have_reached_another_node_pins_that_node(
     second.set_fault("latency", seconds=0.5, endpoint="otpstatus")
     assert signed_in.post("/2fa/resend/").status_code == 503
     assert node_of_login(signed_in) == second.hostname
+
+
+def test_rows_of_a_login_no_node_was_asked_for_name_no_node(
+    two_nodes: None, settings: Any, simulator: Simulator, user: Any, login: Any
+) -> None:
+    settings.SINGLECONNECT_MAX_CODES_PER_HOUR = 1
+    earlier = Client()
+    login(earlier)
+    assert earlier.get(VERIFY).status_code == 200  # the hour's one code
+    later = Client()
+    login(later)
+    assert later.get(VERIFY).status_code == 429  # no code, no call
+    rows = VerificationEvent.objects.order_by("pk")
+    # The later login names the first node from its start, where its otpvalid would go;
+    # no node was asked for it, and its row says none.
+    assert [(row.event, row.node) for row in rows] == [
+        ("challenge_sent", simulator.hostname),
+        ("codes_spent", ""),
+    ]
+    assert simulator.call_count("otpstatus") == 1

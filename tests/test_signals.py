@@ -81,3 +81,28 @@ def test_a_wrong_code_is_one_of_djangos_failed_logins_when_asked(
     (sent,) = failed
     assert sent["credentials"] == {"username": "alice"}  # never the code
     assert sent["request"].path == "/2fa/verify/"
+
+
+@pytest.mark.parametrize("saves", [False, True])
+def test_verification_succeeded_sees_the_new_key_once_the_session_is_saved(
+    signed_in: Client, simulator: Any, saves: bool
+) -> None:
+    old = signed_in.cookies["sessionid"].value
+    keys: list[str | None] = []
+
+    def receiver(request: Any, **kwargs: Any) -> None:
+        if saves:  # what the README tells a receiver that needs the key to do
+            request.session.save()
+        keys.append(request.session.session_key)
+
+    signals.verification_succeeded.connect(receiver)
+    try:
+        signed_in.get("/2fa/verify/")
+        response = signed_in.post("/2fa/verify/", {"token": simulator.current_code("alice")})
+    finally:
+        signals.verification_succeeded.disconnect(receiver)
+    assert response.status_code == 302
+    new = signed_in.cookies["sessionid"].value
+    assert new != old
+    assert keys == ([new] if saves else [None])
+    assert signed_in.get("/").status_code == 200  # verified under the new key
