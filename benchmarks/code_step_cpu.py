@@ -317,6 +317,18 @@ def count_queries(device: Any = None) -> dict[str, list[str]]:
     }
     if device is None:
         return counted
+    with single_connect("peer", None):
+        counted.update(count_peer_queries(device, captured))
+    return counted
+
+
+def count_peer_queries(
+    device: Any, captured: Callable[[str, Callable[[], Any], int], list[str]]
+) -> dict[str, list[str]]:
+    """The queries of the peer's two steps and of its password-only login."""
+    from django.test import Client
+
+    counted: dict[str, list[str]] = {}
     login_with_token(None, device)
     peer = Client()
     token = peer_token(device)
@@ -460,7 +472,11 @@ def breakdown(logins: int) -> None:
 
 @contextmanager
 def single_connect(mode: str, simulator: FreshCodes | None) -> Iterator[None]:
-    """ "stub": the client's two calls stubbed; "http": real HTTP to ``simulator``."""
+    """
+    "stub": the client's two calls stubbed; "http": real HTTP to ``simulator``; "peer": the
+    peer's own middleware (django-otp's) instead of this package's, as a site running the
+    peer has it (each login's new test client loads the middleware in force).
+    """
     if mode == "stub":
         with stubbed_single_connect():
             yield
@@ -469,6 +485,13 @@ def single_connect(mode: str, simulator: FreshCodes | None) -> Iterator[None]:
 
         assert simulator is not None
         with override_settings(SINGLECONNECT_HOSTNAME=simulator.hostname):
+            yield
+    elif mode == "peer":
+        from django.test import override_settings
+
+        from benchmarks.settings import with_middleware
+
+        with override_settings(MIDDLEWARE=with_middleware("django_otp.middleware.OTPMiddleware")):
             yield
     else:
         yield
@@ -512,8 +535,8 @@ def main(argv: list[str] | None = None) -> int:
                 code = simulator.code
                 kinds.append(("http", lambda timings: login_with_code(timings, code)))
             if device is not None:
-                kinds.append(("none", lambda timings: login_with_token(timings, device)))
-                kinds.append(("none", login_with_peer_password))
+                kinds.append(("peer", lambda timings: login_with_token(timings, device)))
+                kinds.append(("peer", login_with_peer_password))
             for mode, kind in kinds:  # warm-up: templates, translations, prepared statements
                 with single_connect(mode, simulator):
                     for _ in range(20):
