@@ -31,7 +31,7 @@ from .nodes import node_list
 from .transport.circuit import Breaker
 from .transport.deadline import Checkpoint, deadline
 from .transport.failures import error_class_for, looks_like_html, never_connected, tls_reason
-from .transport.sessions import close_sessions, pooled_session
+from .transport.sessions import close_sessions, pooled_session, prepared_post
 from .transport.slots import call_slots
 
 __all__ = ["MAX_RESPONSE_BYTES", "SingleConnectClient", "close_sessions"]
@@ -451,10 +451,8 @@ class SingleConnectClient:
         # The whole call, however the server drips its answer, ends within connect + read.
         with deadline(connect + read, checkpoint) as call:
             try:
-                response = self._session.post(
-                    self.url(endpoint, node),
-                    data=data,
-                    headers=self._headers(),
+                response = self._session.send(
+                    prepared_post(self._session, self.url(endpoint, node), data, self._headers()),
                     timeout=self.timeout,
                     verify=self.verify,
                     cert=self.client_cert,

@@ -56,28 +56,41 @@ def test_the_settings_never_show_on_the_debug_page(secrets: None) -> None:
     assert re.search(r"SINGLECONNECT_EXTRA_HEADERS.{0,80}\*{20}", page, re.S)
 
 
+@pytest.mark.parametrize("broken", ["prepare", "send"])
 def test_the_code_and_the_headers_never_show_on_the_debug_500_of_the_code_page(
     secrets: None,
     settings: Any,
     simulator: Simulator,
     signed_in: Client,
     monkeypatch: pytest.MonkeyPatch,
+    broken: str,
 ) -> None:
     settings.SINGLECONNECT_PROXIES = None
     assert signed_in.get("/2fa/verify/").status_code == 200  # a code is sent
 
-    def broken_post(self: Any, url: str, **kwargs: Any) -> Any:
+    def broken_prepare(self: Any, **kwargs: Any) -> Any:
         headers = kwargs["headers"]  # locals of a frame below the client's call
         data = kwargs["data"]
-        raise RuntimeError(f"a bug, with {len(headers)} headers and {len(data)} fields")
+        raise RuntimeError(f"a bug, with {len(headers)} headers and {data.count('=')} fields")
 
-    monkeypatch.setattr(requests.Session, "post", broken_post)
+    def broken_send(self: Any, request: Any, **kwargs: Any) -> Any:
+        headers = request.headers
+        data = request.body
+        raise RuntimeError(f"a bug, with {len(headers)} headers and {data.count('=')} fields")
+
+    if broken == "prepare":
+        monkeypatch.setattr(requests.PreparedRequest, "prepare", broken_prepare)
+    else:
+        monkeypatch.setattr(requests.Session, "send", broken_send)
     signed_in.raise_request_exception = False
     response = signed_in.post("/2fa/verify/", {"token": CODE})
     page = response.content.decode()
     assert response.status_code == 500
-    assert "a bug, with 2 headers and 3 fields" in page  # Django's DEBUG page, frames and all
-    assert "broken_post" in page
+    # Django's DEBUG page, frames and all: the session's 4 headers, the 2 given, Content-Type
+    # (and Content-Length once prepared).
+    headers = {"prepare": 7, "send": 8}[broken]
+    assert f"a bug, with {headers} headers and 3 fields" in page
+    assert f"broken_{broken}" in page
     for secret in (CODE, COOKIE, HEADER):
         assert secret not in page
 
