@@ -394,3 +394,21 @@ def test_a_budget_row_too_contended_is_a_503_without_a_call(
     assert response.status_code == 503
     assert simulator.call_count("otpstatus") == 0
     assert VerificationEvent.objects.get().detail == "busy"
+
+
+def test_issued_in_a_login_asks_for_that_login_of_that_user_alone(clock: Clock) -> None:
+    def issued(username: str, login: str) -> bool:
+        # The subquery alone, as the attempt's UPDATE tests it.
+        return CodeBudget.objects.filter(budget.issued_subquery(username, login)).exists()
+
+    assert budget.take("alice", "L1-x", LIMITS, first=True).granted
+    budget.failed(budget.take("carol", "L3", LIMITS, first=True))  # spent, but no code of L3
+    assert issued("alice", "L1-x")
+    assert not issued("alice", "L1")  # a prefix of the login is another login
+    assert not issued("alice", "L1_x")  # "_" is no wildcard
+    assert not issued("alice", "L1-x!")
+    assert not issued("bob", "L1-x")  # another user, with no row
+    assert not issued("carol", "L3")  # its call failed
+    assert budget.take("bob", "L2", LIMITS, first=True).granted
+    assert not issued("bob", "L1-x")  # another user's row, which holds other logins
+    assert not issued("alice", "L2")
