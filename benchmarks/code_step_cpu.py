@@ -473,9 +473,10 @@ def breakdown(logins: int) -> None:
 @contextmanager
 def single_connect(mode: str, simulator: FreshCodes | None) -> Iterator[None]:
     """
-    "stub": the client's two calls stubbed; "http": real HTTP to ``simulator``; "peer": the
-    peer's own middleware (django-otp's) instead of this package's, as a site running the
-    peer has it (each login's new test client loads the middleware in force).
+    "stub": the client's two calls stubbed; "http": real HTTP to ``simulator``; "peer": a
+    site running the peer alone: its own middleware (django-otp's) instead of this
+    package's (each login's new test client loads the middleware in force), and without
+    this package's ``user_logged_in`` receiver, which would start a pending step.
     """
     if mode == "stub":
         with stubbed_single_connect():
@@ -487,12 +488,21 @@ def single_connect(mode: str, simulator: FreshCodes | None) -> Iterator[None]:
         with override_settings(SINGLECONNECT_HOSTNAME=simulator.hostname):
             yield
     elif mode == "peer":
+        from django.contrib.auth.signals import user_logged_in
         from django.test import override_settings
 
         from benchmarks.settings import with_middleware
+        from django_singleconnect.state import on_user_logged_in
 
-        with override_settings(MIDDLEWARE=with_middleware("django_otp.middleware.OTPMiddleware")):
-            yield
+        uid = "django_singleconnect.on_user_logged_in"  # as apps.py connects it
+        user_logged_in.disconnect(dispatch_uid=uid)
+        try:
+            with override_settings(
+                MIDDLEWARE=with_middleware("django_otp.middleware.OTPMiddleware")
+            ):
+                yield
+        finally:
+            user_logged_in.connect(on_user_logged_in, dispatch_uid=uid)
     else:
         yield
 
