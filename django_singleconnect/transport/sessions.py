@@ -91,7 +91,7 @@ def prepared_post(
     """
     merged = requests.structures.CaseInsensitiveDict(session.headers)
     merged.update(headers)
-    merged["Content-Type"] = "application/x-www-form-urlencoded"
+    merged.setdefault("Content-Type", "application/x-www-form-urlencoded")  # as requests does
     prepared = requests.PreparedRequest()
     prepared.prepare(method="POST", url=url, headers=merged, data=urlencode(form))
     return prepared
